@@ -1,0 +1,3 @@
+from qtiexport.cli import main
+
+main()

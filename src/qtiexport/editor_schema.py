@@ -1,0 +1,147 @@
+"""JSON Schemas of course.yaml, case.yaml and questions.yaml for editors.
+
+They describe the same keys the validator accepts (a test keeps the two in step), so an
+editor can complete and check the files while the author types. The validator remains
+the authority: it also checks what JSON Schema cannot, such as answer keys and images.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+DRAFT = "http://json-schema.org/draft-07/schema#"
+IDENTIFIER = {
+    "type": "string",
+    "pattern": r"^[A-Za-z_][A-Za-z0-9_.\-]*$",
+    "maxLength": 255,
+    "description": "Starts with a letter or _; letters, digits, _, - and . only.",
+}
+TEXT = {"type": "string", "minLength": 1}
+MARKDOWN = {"type": "string", "minLength": 1, "description": "Markdown (CommonMark)."}
+TEXT_LIST = {"anyOf": [TEXT, {"type": "array", "items": TEXT}]}
+
+
+def _object(properties: dict[str, Any], required: list[str], description: str) -> dict:
+    return {
+        "type": "object",
+        "description": description,
+        "properties": properties,
+        "required": required,
+        "additionalProperties": False,
+    }
+
+
+COURSE = {
+    "$schema": DRAFT,
+    "title": "qtiexport course.yaml",
+    **_object(
+        {
+            "id": IDENTIFIER,
+            "title": TEXT,
+            "description": MARKDOWN,
+            "language": {"type": "string", "description": "BCP 47 tag, default en."},
+            "version": {"type": ["string", "number"]},
+            "authors": TEXT_LIST,
+            "license": TEXT,
+            "mastery_score": {
+                "type": "integer",
+                "minimum": 0,
+                "maximum": 100,
+                "description": "Percentage needed to pass; becomes adlcp:masteryscore.",
+            },
+            "cases": {
+                "type": "array",
+                "items": IDENTIFIER,
+                "minItems": 1,
+                "uniqueItems": True,
+                "description": "Case folders under cases/, in order.",
+            },
+        },
+        ["id", "title", "cases"],
+        "Course metadata and the ordered list of cases.",
+    ),
+}
+
+IMAGE = _object(
+    {
+        "id": IDENTIFIER,
+        "file": {"type": "string", "description": "Path relative to the case folder."},
+        "annotated": {"type": "string", "description": "The same image with arrows."},
+        "caption": MARKDOWN,
+        "alt": {**TEXT, "description": "Accessible text: what the image shows."},
+        "modality": {"type": "string", "examples": ["XR", "CT", "MR", "US", "NM"]},
+    },
+    ["id", "file", "caption", "alt"],
+    "An image of the case.",
+)
+
+CASE = {
+    "$schema": DRAFT,
+    "title": "qtiexport case.yaml",
+    **_object(
+        {
+            "id": {**IDENTIFIER, "description": "Must equal the case folder's name."},
+            "title": TEXT,
+            "history": MARKDOWN,
+            "images": {"type": "array", "items": IMAGE},
+            "diagnosis": MARKDOWN,
+            "teaching": {
+                "type": "array",
+                "items": _object({"title": TEXT, "body": MARKDOWN}, ["title", "body"],
+                                 "A teaching section."),
+            },
+            "references": TEXT_LIST,
+            "keywords": TEXT_LIST,
+        },
+        ["id", "title", "history"],
+        "The narrative of one case.",
+    ),
+}
+
+CHOICE = {"anyOf": [MARKDOWN, _object({"text": MARKDOWN, "fixed": {"type": "boolean"}},
+                                      ["text"], "A choice that stays in place when shuffled.")]}
+
+QUESTION = _object(
+    {
+        "id": IDENTIFIER,
+        "type": {"enum": ["single", "multiple", "true_false", "text"]},
+        "stem": MARKDOWN,
+        "images": {"type": "array", "items": IDENTIFIER, "description": "Image ids of the case."},
+        "choices": {
+            "type": "object",
+            "propertyNames": {"pattern": "^[a-z]$"},
+            "additionalProperties": CHOICE,
+            "minProperties": 2,
+            "maxProperties": 26,
+        },
+        "answer": {
+            "anyOf": [{"type": "boolean"}, TEXT, {"type": "array", "items": TEXT}],
+            "description": "A key, a list of keys, true/false, or accepted texts.",
+        },
+        "shuffle": {"type": "boolean"},
+        "points": {"type": "number", "exclusiveMinimum": 0, "maximum": 1000},
+        "scoring": {"enum": ["all_or_nothing", "partial"]},
+        "max_length": {"type": "integer", "minimum": 1, "maximum": 255},
+        "feedback": _object(
+            {
+                "correct": MARKDOWN,
+                "incorrect": MARKDOWN,
+                "explanation": MARKDOWN,
+                "choices": {"type": "object", "additionalProperties": MARKDOWN},
+            },
+            [],
+            "Feedback shown after answering.",
+        ),
+    },
+    ["id", "type", "stem", "answer"],
+    "One question.",
+)
+
+QUESTIONS = {
+    "$schema": DRAFT,
+    "title": "qtiexport questions.yaml",
+    **_object({"questions": {"type": "array", "items": QUESTION, "minItems": 1}},
+              ["questions"], "The questions of one case, in order."),
+}
+
+EDITOR_SCHEMAS: dict[str, dict] = {"course": COURSE, "case": CASE, "questions": QUESTIONS}

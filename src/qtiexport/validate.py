@@ -1,0 +1,780 @@
+"""Stage 2: check the loaded YAML against every rule and build the typed model.
+
+Every problem is collected, never raised one at a time, so an author sees all of them
+in one run. Nothing here writes a file.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from pathlib import Path, PurePosixPath
+
+from qtiexport.diagnostics import ContentError, Diagnostics, Location, display_path
+from qtiexport.images import ImageProblem, extension_matches, read_image_facts
+from qtiexport.loader import Node, load_yaml
+from qtiexport.markdown import check_markdown
+from qtiexport.model import (
+    QUESTION_TYPES,
+    Case,
+    Choice,
+    Course,
+    Feedback,
+    Image,
+    Question,
+    TeachingSection,
+)
+from qtiexport.tracking import SUSPEND_DATA_LIMIT, longest_state
+
+IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+MAX_IDENTIFIER = 255
+CHOICE_KEY = re.compile(r"^[a-z]$")
+LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+MAX_CHOICES = 26
+DEFAULT_MAX_LENGTH = 100
+MAX_TEXT_LENGTH = 255  # SCORM 1.2 caps a fill-in student_response at 255 characters
+
+COURSE_KEYS = (
+    "id",
+    "title",
+    "description",
+    "language",
+    "version",
+    "authors",
+    "license",
+    "mastery_score",
+    "cases",
+)
+CASE_KEYS = ("id", "title", "history", "images", "diagnosis", "teaching", "references", "keywords")
+IMAGE_KEYS = ("id", "file", "caption", "alt", "modality", "annotated")
+SECTION_KEYS = ("title", "body")
+QUESTION_KEYS = (
+    "id",
+    "type",
+    "stem",
+    "images",
+    "choices",
+    "answer",
+    "shuffle",
+    "points",
+    "scoring",
+    "max_length",
+    "feedback",
+)
+CHOICE_KEYS = ("text", "fixed")
+FEEDBACK_KEYS = ("correct", "incorrect", "explanation", "choices")
+SCORINGS = ("all_or_nothing", "partial")
+
+
+def _suggest(word: str, options: tuple[str, ...] | list[str]) -> str:
+    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    return f"; did you mean `{close[0]}`?" if close else ""
+
+
+def _kind(node: Node) -> str:
+    if node.is_map:
+        return "a mapping"
+    if node.is_list:
+        return "a list"
+    if node.value is None:
+        return "nothing"
+    if isinstance(node.value, bool):
+        return f"`{node.raw}` (true/false)"
+    if isinstance(node.value, (int, float)):
+        return f"the number `{node.raw}`"
+    return "text"
+
+
+class Fields:
+    """The keys of one YAML mapping, read with the checks every field needs."""
+
+    def __init__(
+        self,
+        node: Node,
+        what: str,
+        known: tuple[str, ...],
+        required: tuple[str, ...],
+        diags: Diagnostics,
+    ):
+        self.node = node
+        self.what = what
+        self.diags = diags
+        self.ok = node.is_map
+        self.values: dict[str, Node] = node.value if node.is_map else {}
+        if not self.ok:
+            diags.error(
+                node.location, f"{what} must be a mapping of `key: value` lines, not {_kind(node)}"
+            )
+            return
+        for key, where in node.key_locations.items():
+            if key not in known:
+                hint = _suggest(key, known) or f" (allowed: {', '.join(known)})"
+                diags.error(where, f"unknown key `{key}` in {what}{hint}")
+        for key in required:
+            if key not in self.values:
+                diags.error(node.location, f"{what} is missing the required key `{key}`")
+
+    def error(self, key: str, message: str) -> None:
+        self.diags.error(self.where(key), message)
+
+    def where(self, key: str) -> Location:
+        node = self.values.get(key)
+        return node.location if node is not None else self.node.location
+
+    def get(self, key: str) -> Node | None:
+        return self.values.get(key)
+
+    def text(self, key: str, *, markdown: bool = False) -> str | None:
+        node = self.values.get(key)
+        if node is None:
+            return None
+        return read_text(node, f"`{key}` of {self.what}", self.diags, markdown=markdown)
+
+    def identifier(self, key: str) -> str | None:
+        value = self.text(key)
+        if value is not None and not check_identifier(value, self.where(key), self.diags):
+            return None
+        return value
+
+    def boolean(self, key: str, default: bool) -> bool:
+        node = self.values.get(key)
+        if node is None:
+            return default
+        if not isinstance(node.value, bool):
+            self.diags.error(
+                node.location, f"`{key}` of {self.what} must be true or false, not {_kind(node)}"
+            )
+            return default
+        return node.value
+
+    def number(
+        self, key: str, default: float, low: float, high: float, integer: bool = False
+    ) -> float:
+        node = self.values.get(key)
+        if node is None:
+            return default
+        value = node.value
+        kind = "a whole number" if integer else "a number"
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or (integer and not isinstance(value, int))
+        ):
+            self.diags.error(
+                node.location, f"`{key}` of {self.what} must be {kind}, not {_kind(node)}"
+            )
+            return default
+        if not low <= value <= high or value != value:
+            self.diags.error(
+                node.location,
+                f"`{key}` of {self.what} is {node.raw}; it must be between {low:g} and {high:g}",
+            )
+            return default
+        return value
+
+    def text_list(self, key: str, *, single_allowed: bool = True) -> tuple[str, ...]:
+        node = self.values.get(key)
+        if node is None:
+            return ()
+        if node.is_scalar and single_allowed and node.value is not None:
+            value = read_text(node, f"`{key}` of {self.what}", self.diags)
+            return (value,) if value is not None else ()
+        if not node.is_list:
+            self.diags.error(
+                node.location, f"`{key}` of {self.what} must be a list, not {_kind(node)}"
+            )
+            return ()
+        values = []
+        for item in node.value:
+            value = read_text(item, f"an entry of `{key}` in {self.what}", self.diags)
+            if value is not None:
+                values.append(value)
+        return tuple(values)
+
+    def list_of(self, key: str) -> list[Node]:
+        node = self.values.get(key)
+        if node is None:
+            return []
+        if not node.is_list:
+            self.diags.error(
+                node.location, f"`{key}` of {self.what} must be a list, not {_kind(node)}"
+            )
+            return []
+        return node.value
+
+
+def read_text(node: Node, what: str, diags: Diagnostics, *, markdown: bool = False) -> str | None:
+    if not node.is_scalar:
+        diags.error(node.location, f"{what} must be text, not {_kind(node)}")
+        return None
+    if node.value is None:
+        diags.error(node.location, f"{what} has no value; write the text after the colon")
+        return None
+    # A title `yes` or a version `1.0` is what the author typed, not a boolean or number.
+    value = node.value if isinstance(node.value, str) else node.raw or ""
+    if not value.strip():
+        diags.error(node.location, f"{what} is empty; write the text or remove the key")
+        return None
+    if markdown:
+        for problem in check_markdown(value):
+            line = node.location.line + problem.line + (1 if _is_block(node) else 0)
+            diags.error(
+                Location(node.location.path, line, node.location.col), f"{what}: {problem.message}"
+            )
+    return value
+
+
+def _is_block(node: Node) -> bool:
+    # A block scalar's text starts on the line after its `|` or `>`.
+    return node.style in ("|", ">")
+
+
+def check_identifier(value: str, where: Location, diags: Diagnostics) -> bool:
+    if len(value) > MAX_IDENTIFIER:
+        diags.error(
+            where,
+            f"identifier `{value[:40]}…` is {len(value)} characters long; "
+            f"the standards allow at most {MAX_IDENTIFIER}",
+        )
+        return False
+    if not IDENTIFIER.match(value):
+        diags.error(
+            where,
+            f"`{value}` is not a valid identifier: it must start with a letter "
+            "or `_` and contain only letters, digits, `_`, `-` and `.`",
+        )
+        return False
+    return True
+
+
+class CourseValidator:
+    def __init__(self, root: Path):
+        self.root = root
+        self.diags = Diagnostics()
+        self.question_ids: dict[str, Location] = {}
+
+    def shown(self, path: Path) -> str:
+        return display_path(path)
+
+    def load(self, path: Path) -> Node | None:
+        node, problems = load_yaml(path, self.shown(path))
+        self.diags.extend(problems)
+        return node
+
+    # course.yaml -----------------------------------------------------------------
+    def course(self) -> Course | None:
+        course_file = self.root / "course.yaml"
+        if not course_file.is_file():
+            self.diags.error(
+                Location(self.shown(course_file)),
+                "course.yaml not found; a course folder starts with course.yaml",
+            )
+            return None
+        node = self.load(course_file)
+        if node is None:
+            return None
+        fields = Fields(node, "course.yaml", COURSE_KEYS, ("id", "title", "cases"), self.diags)
+        course_id = fields.identifier("id")
+        title = fields.text("title")
+        description = fields.text("description", markdown=True)
+        language = fields.text("language") or "en"
+        if "language" in fields.values and not LANGUAGE.match(language):
+            fields.error(
+                "language",
+                f"`{language}` is not a BCP 47 language tag such as `en`, `de` or `pt-BR`",
+            )
+        mastery = None
+        if "mastery_score" in fields.values:
+            mastery = int(fields.number("mastery_score", -1, 0, 100, integer=True))
+            mastery = None if mastery < 0 else mastery
+        cases = self.cases(fields)
+        if not fields.ok or self.diags or course_id is None or title is None:
+            return None
+        return Course(
+            id=course_id,
+            title=title,
+            description=description,
+            language=language,
+            version=fields.text("version"),
+            authors=fields.text_list("authors"),
+            license=fields.text("license"),
+            mastery_score=mastery,
+            cases=tuple(cases),
+            root=self.root,
+            location=node.location,
+        )
+
+    def cases(self, fields: Fields) -> list[Case]:
+        seen: dict[str, Location] = {}
+        cases = []
+        for entry in fields.list_of("cases"):
+            name = read_text(entry, "an entry of `cases` in course.yaml", self.diags)
+            if name is None or not check_identifier(name, entry.location, self.diags):
+                continue
+            if name in seen:
+                self.diags.error(
+                    entry.location,
+                    f"case `{name}` is listed twice (first at line {seen[name].line})",
+                )
+                continue
+            seen[name] = entry.location
+            folder = self.root / "cases" / name
+            if not (folder / "case.yaml").is_file():
+                known = sorted(p.name for p in (self.root / "cases").glob("*/") if p.is_dir())
+                self.diags.error(
+                    entry.location,
+                    f"case `{name}` not found: expected "
+                    f"{self.shown(folder / 'case.yaml')}{_suggest(name, known)}",
+                )
+                continue
+            case = self.case(name, folder)
+            if case is not None:
+                cases.append(case)
+        if fields.ok and "cases" in fields.values and not fields.list_of("cases"):
+            fields.error("cases", "`cases` is empty; list at least one case folder")
+        return cases
+
+    # case.yaml ---------------------------------------------------------------------
+    def case(self, name: str, folder: Path) -> Case | None:
+        node = self.load(folder / "case.yaml")
+        questions_file = folder / "questions.yaml"
+        qnode = None
+        if questions_file.is_file():
+            qnode = self.load(questions_file)
+        else:
+            self.diags.error(
+                Location(self.shown(questions_file)),
+                "questions.yaml not found; every case needs its questions",
+            )
+        if node is None:
+            return None
+        fields = Fields(node, "case.yaml", CASE_KEYS, ("id", "title", "history"), self.diags)
+        case_id = fields.identifier("id")
+        if case_id is not None and case_id != name:
+            fields.error(
+                "id",
+                f"case id `{case_id}` does not match its folder `{name}`; "
+                "use the folder name as the id",
+            )
+        images = self.images(fields, folder)
+        teaching = []
+        for section in fields.list_of("teaching"):
+            sf = Fields(section, "a teaching section", SECTION_KEYS, ("title", "body"), self.diags)
+            title, body = sf.text("title"), sf.text("body", markdown=True)
+            if title is not None and body is not None:
+                teaching.append(TeachingSection(title, body, section.location))
+        questions = self.questions(qnode, {i.id: i for i in images}) if qnode else []
+        case = Case(
+            id=case_id or name,
+            title=fields.text("title") or "",
+            history=fields.text("history", markdown=True) or "",
+            images=tuple(images),
+            diagnosis=fields.text("diagnosis", markdown=True),
+            teaching=tuple(teaching),
+            references=fields.text_list("references"),
+            keywords=fields.text_list("keywords"),
+            questions=tuple(questions),
+            folder=folder,
+            location=node.location,
+        )
+        if qnode is not None and not questions and qnode.is_map and "questions" in qnode.value:
+            self.diags.error(qnode.location, "the case has no questions; add at least one")
+        size = longest_state(case)
+        if size > SUSPEND_DATA_LIMIT and qnode is not None:
+            self.diags.error(
+                qnode.location,
+                f"a learner's saved state for this case can reach "
+                f"{size} characters, over SCORM 1.2's limit of {SUSPEND_DATA_LIMIT} "
+                "for cmi.suspend_data; split the case or lower `max_length` of its "
+                "text questions",
+            )
+        return case
+
+    def images(self, fields: Fields, folder: Path) -> list[Image]:
+        images: list[Image] = []
+        seen: dict[str, Location] = {}
+        for entry in fields.list_of("images"):
+            f = Fields(entry, "an image", IMAGE_KEYS, ("id", "file", "caption", "alt"), self.diags)
+            if not f.ok:
+                continue
+            image_id = f.identifier("id")
+            if image_id is not None:
+                if image_id in seen:
+                    f.error(
+                        "id",
+                        f"image id `{image_id}` is already used at line "
+                        f"{seen[image_id].line}; give each image its own id",
+                    )
+                seen[image_id] = f.where("id")
+            main = self.image_file(f, "file", folder)
+            annotated = self.image_file(f, "annotated", folder) if "annotated" in f.values else None
+            caption, alt = f.text("caption", markdown=True), f.text("alt")
+            if image_id is None or main is None or caption is None or alt is None:
+                continue
+            href, path, facts = main
+            annotated_image = None
+            if annotated is not None:
+                a_href, a_path, a_facts = annotated
+                annotated_image = Image(
+                    id=f"{image_id}-annotated",
+                    file=a_path,
+                    href=a_href,
+                    caption=caption,
+                    alt=f"{alt} (annotated)",
+                    modality=None,
+                    media_type=a_facts.media_type,
+                    width=a_facts.width,
+                    height=a_facts.height,
+                    annotated=None,
+                    location=f.where("annotated"),
+                )
+            images.append(
+                Image(
+                    id=image_id,
+                    file=path,
+                    href=href,
+                    caption=caption,
+                    alt=alt,
+                    modality=f.text("modality"),
+                    media_type=facts.media_type,
+                    width=facts.width,
+                    height=facts.height,
+                    annotated=annotated_image,
+                    location=entry.location,
+                )
+            )
+        return images
+
+    def image_file(self, f: Fields, key: str, folder: Path):
+        value = f.text(key)
+        if value is None:
+            return None
+        where = f.where(key)
+        if "\\" in value:
+            self.diags.error(where, f"image path `{value}` uses `\\`; write paths with `/`")
+            return None
+        if value.startswith("/") or re.match(r"^[A-Za-z]:", value):
+            self.diags.error(
+                where,
+                f"image path `{value}` is absolute; give it relative to the "
+                "case folder, such as `images/xray.png`",
+            )
+            return None
+        parts = PurePosixPath(value).parts
+        if ".." in parts:
+            self.diags.error(
+                where,
+                f"image path `{value}` leaves the case folder through `..`;"
+                " keep images inside the case folder",
+            )
+            return None
+        path = folder.joinpath(*parts)
+        try:
+            real = path.resolve(strict=True)
+        except (OSError, RuntimeError):
+            near = [
+                p.relative_to(folder).as_posix()
+                for p in sorted(folder.rglob("*"))
+                if p.is_file() and p.suffix.lower() != ".yaml"
+            ]
+            self.diags.error(
+                where,
+                f"image file `{value}` not found in {self.shown(folder)}{_suggest(value, near)}",
+            )
+            return None
+        if not real.is_relative_to(folder.resolve()):
+            self.diags.error(
+                where,
+                f"image path `{value}` is a symbolic link that leads outside "
+                "the case folder; copy the image into the case folder",
+            )
+            return None
+        if not real.is_file():
+            self.diags.error(where, f"image path `{value}` is not a file")
+            return None
+        try:
+            facts = read_image_facts(real)
+        except ImageProblem as problem:
+            self.diags.error(where, f"image `{value}`: {problem}")
+            return None
+        if not extension_matches(path, facts.media_type):
+            kind = facts.media_type.split("/")[1].split("+")[0].upper()
+            self.diags.error(
+                where,
+                f"image `{value}` holds a {kind} image but its name says "
+                f"otherwise; rename it to end in .{kind.lower()}",
+            )
+            return None
+        return PurePosixPath(*parts).as_posix(), real, facts
+
+    # questions.yaml ------------------------------------------------------------------
+    def questions(self, node: Node, images: dict[str, Image]) -> list[Question]:
+        fields = Fields(node, "questions.yaml", ("questions",), ("questions",), self.diags)
+        questions = []
+        for entry in fields.list_of("questions"):
+            question = self.question(entry, images)
+            if question is not None:
+                questions.append(question)
+        return questions
+
+    def question(self, node: Node, images: dict[str, Image]) -> Question | None:
+        f = Fields(node, "a question", QUESTION_KEYS, ("id", "type", "stem", "answer"), self.diags)
+        if not f.ok:
+            return None
+        qid = f.identifier("id")
+        what = f"question `{qid}`" if qid else "the question"
+        f.what = what
+        if qid is not None:
+            first = self.question_ids.get(qid)
+            if first is not None:
+                f.error(
+                    "id",
+                    f"question id `{qid}` is already used at {first}; "
+                    "question ids must be unique in the course",
+                )
+            else:
+                self.question_ids[qid] = f.where("id")
+        qtype = f.text("type")
+        if qtype is not None and qtype not in QUESTION_TYPES:
+            f.error(
+                "type",
+                f"unknown question type `{qtype}`{_suggest(qtype, QUESTION_TYPES)}"
+                f" (types: {', '.join(QUESTION_TYPES)})",
+            )
+            qtype = None
+        stem = f.text("stem", markdown=True)
+        shown_images = []
+        for ref in f.list_of("images"):
+            ref_id = read_text(ref, f"an entry of `images` in {what}", self.diags)
+            if ref_id is None:
+                continue
+            if ref_id not in images:
+                defined = ", ".join(images) or "none"
+                self.diags.error(
+                    ref.location,
+                    f"{what} shows image `{ref_id}`, which case.yaml "
+                    f"does not define (defined: {defined})"
+                    f"{_suggest(ref_id, list(images))}",
+                )
+            else:
+                shown_images.append(images[ref_id])
+        points = f.number("points", 1, 0.001, 1000)
+        shuffle = f.boolean("shuffle", False)
+        scoring = f.text("scoring") or "all_or_nothing"
+        if scoring not in SCORINGS:
+            f.error("scoring", f"unknown scoring `{scoring}`; use `all_or_nothing` or `partial`")
+        elif "scoring" in f.values and qtype != "multiple":
+            f.error("scoring", "`scoring` applies only to `multiple` questions")
+        max_length = int(
+            f.number("max_length", DEFAULT_MAX_LENGTH, 1, MAX_TEXT_LENGTH, integer=True)
+        )
+        if "max_length" in f.values and qtype not in (None, "text"):
+            f.error("max_length", "`max_length` applies only to `text` questions")
+        choices: tuple[Choice, ...] = ()
+        correct: tuple[str, ...] = ()
+        if qtype in ("single", "multiple"):
+            choices = self.choices(f, what)
+            correct = self.choice_answer(f, what, qtype, choices)
+        elif qtype == "true_false":
+            if "choices" in f.values:
+                f.error(
+                    "choices",
+                    "a `true_false` question has no `choices`; its answer is true or false",
+                )
+            choices = (
+                Choice("true", "True", True, None, node.location),
+                Choice("false", "False", True, None, node.location),
+            )
+            answer = f.get("answer")
+            if answer is not None:
+                if isinstance(answer.value, bool):
+                    correct = ("true" if answer.value else "false",)
+                else:
+                    self.diags.error(
+                        answer.location,
+                        f"the answer of {what} must be true or false, not {_kind(answer)}",
+                    )
+        elif qtype == "text":
+            if "choices" in f.values:
+                f.error(
+                    "choices",
+                    "a `text` question has no `choices`; list the accepted answers under `answer`",
+                )
+            correct = f.text_list("answer")
+            for accepted in correct:
+                if len(accepted) > max_length:
+                    f.error(
+                        "answer",
+                        f"accepted answer `{accepted[:30]}` is longer than "
+                        f"`max_length` ({max_length})",
+                    )
+            lowered = [a.casefold() for a in correct]
+            if len(set(lowered)) != len(lowered):
+                f.error(
+                    "answer",
+                    "two accepted answers differ only in letter case; answers "
+                    "are compared without case, so keep one",
+                )
+        feedback = self.feedback(f, what, choices if qtype in ("single", "multiple") else ())
+        if (
+            qid is None
+            or qtype is None
+            or stem is None
+            or not correct
+            or (qtype in ("single", "multiple") and not choices)
+        ):
+            return None
+        choices = tuple(
+            Choice(c.key, c.text, c.fixed, feedback[1].get(c.key), c.location) for c in choices
+        )
+        return Question(
+            id=qid,
+            type=qtype,
+            stem=stem,
+            images=tuple(shown_images),
+            choices=choices,
+            correct=correct,
+            shuffle=shuffle,
+            points=points,
+            scoring=scoring if scoring in SCORINGS else "all_or_nothing",
+            max_length=max_length,
+            feedback=feedback[0],
+            location=node.location,
+        )
+
+    def choices(self, f: Fields, what: str) -> tuple[Choice, ...]:
+        node = f.get("choices")
+        if node is None:
+            f.error("type", f"{what} needs `choices` (a: …, b: …)")
+            return ()
+        if not node.is_map:
+            self.diags.error(
+                node.location,
+                f"`choices` of {what} must be a mapping of letters "
+                f"to texts (a: …, b: …), not {_kind(node)}",
+            )
+            return ()
+        count = len(node.value)
+        if count < 2 or count > MAX_CHOICES:
+            self.diags.error(
+                node.location,
+                f"{what} has {count} choice"
+                f"{'s' if count != 1 else ''}; give between 2 and {MAX_CHOICES} "
+                "(SCORM 1.2 reports a choice as one letter a–z)",
+            )
+            return ()
+        choices = []
+        texts: dict[str, str] = {}
+        for key, value in node.value.items():
+            where = node.key_locations[key]
+            if not CHOICE_KEY.match(key):
+                self.diags.error(where, f"choice key `{key}` must be one lowercase letter a–z")
+                continue
+            fixed = False
+            if value.is_map:
+                cf = Fields(value, f"choice `{key}` of {what}", CHOICE_KEYS, ("text",), self.diags)
+                text = cf.text("text", markdown=True)
+                fixed = cf.boolean("fixed", False)
+            else:
+                text = read_text(value, f"choice `{key}` of {what}", self.diags, markdown=True)
+            if text is None:
+                continue
+            norm = " ".join(text.casefold().split())
+            if norm in texts:
+                self.diags.error(
+                    value.location,
+                    f"choices `{texts[norm]}` and `{key}` of {what} "
+                    "have the same text; make each choice different",
+                )
+            texts[norm] = key
+            choices.append(Choice(key, text, fixed, None, value.location))
+        return tuple(choices)
+
+    def choice_answer(
+        self, f: Fields, what: str, qtype: str, choices: tuple[Choice, ...]
+    ) -> tuple[str, ...]:
+        node = f.get("answer")
+        if node is None:
+            return ()
+        keys = [c.key for c in choices]
+        if qtype == "single" and node.is_list:
+            self.diags.error(
+                node.location,
+                f"{what} is `single` and takes one key as its answer;"
+                " use type `multiple` for several correct choices",
+            )
+            return ()
+        items = node.value if node.is_list else [node]
+        if qtype == "multiple" and not items:
+            self.diags.error(
+                node.location,
+                f"{what} is `multiple` and needs at least one correct choice in `answer`",
+            )
+            return ()
+        answer: list[str] = []
+        for item in items:
+            key = read_text(item, f"the answer of {what}", self.diags)
+            if key is None:
+                continue
+            if key in answer:
+                self.diags.error(item.location, f"the answer of {what} names `{key}` twice")
+            elif choices and key not in keys:
+                self.diags.error(
+                    item.location,
+                    f"the answer `{key}` of {what} names no choice; "
+                    f"its choices are {', '.join(keys)}",
+                )
+            else:
+                answer.append(key)
+        return tuple(answer) if len(answer) == len(items) else ()
+
+    def feedback(
+        self, f: Fields, what: str, choices: tuple[Choice, ...]
+    ) -> tuple[Feedback, dict[str, str]]:
+        node = f.get("feedback")
+        if node is None:
+            return Feedback(None, None, None), {}
+        ff = Fields(node, f"`feedback` of {what}", FEEDBACK_KEYS, (), self.diags)
+        per_choice: dict[str, str] = {}
+        choice_node = ff.get("choices")
+        if choice_node is not None:
+            keys = [c.key for c in choices]
+            if not choices:
+                self.diags.error(
+                    choice_node.location,
+                    f"per-choice feedback needs a `single` or "
+                    f"`multiple` question; {what} has no choices",
+                )
+            elif not choice_node.is_map:
+                self.diags.error(
+                    choice_node.location,
+                    "`choices` of feedback must be a mapping of choice letters to texts",
+                )
+            else:
+                for key, value in choice_node.value.items():
+                    text = read_text(
+                        value, f"feedback for choice `{key}`", self.diags, markdown=True
+                    )
+                    if key not in keys:
+                        self.diags.error(
+                            choice_node.key_locations[key],
+                            f"feedback for choice `{key}`, but {what} has no choice "
+                            f"`{key}`; its choices are {', '.join(keys)}",
+                        )
+                    elif text is not None:
+                        per_choice[key] = text
+        feedback = Feedback(
+            ff.text("correct", markdown=True),
+            ff.text("incorrect", markdown=True),
+            ff.text("explanation", markdown=True),
+        )
+        return feedback, per_choice
+
+
+def validate_course(root: Path) -> Course:
+    """Load and check a course folder; raise ContentError with every problem found."""
+    validator = CourseValidator(root)
+    course = validator.course()
+    if validator.diags or course is None:
+        raise ContentError(validator.diags.items)
+    return course
