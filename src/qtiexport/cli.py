@@ -8,6 +8,7 @@ import sys
 import click
 
 from qtiexport import __version__
+from qtiexport.commands.build import build
 from qtiexport.commands.schema import schema
 from qtiexport.commands.validate import validate
 
@@ -19,6 +20,7 @@ def cli() -> None:
 
 
 cli.add_command(validate)
+cli.add_command(build)
 cli.add_command(schema)
 
 

@@ -87,8 +87,9 @@ CASE = {
             "diagnosis": MARKDOWN,
             "teaching": {
                 "type": "array",
-                "items": _object({"title": TEXT, "body": MARKDOWN}, ["title", "body"],
-                                 "A teaching section."),
+                "items": _object(
+                    {"title": TEXT, "body": MARKDOWN}, ["title", "body"], "A teaching section."
+                ),
             },
             "references": TEXT_LIST,
             "keywords": TEXT_LIST,
@@ -98,8 +99,16 @@ CASE = {
     ),
 }
 
-CHOICE = {"anyOf": [MARKDOWN, _object({"text": MARKDOWN, "fixed": {"type": "boolean"}},
-                                      ["text"], "A choice that stays in place when shuffled.")]}
+CHOICE = {
+    "anyOf": [
+        MARKDOWN,
+        _object(
+            {"text": MARKDOWN, "fixed": {"type": "boolean"}},
+            ["text"],
+            "A choice that stays in place when shuffled.",
+        ),
+    ]
+}
 
 QUESTION = _object(
     {
@@ -140,8 +149,11 @@ QUESTION = _object(
 QUESTIONS = {
     "$schema": DRAFT,
     "title": "qtiexport questions.yaml",
-    **_object({"questions": {"type": "array", "items": QUESTION, "minItems": 1}},
-              ["questions"], "The questions of one case, in order."),
+    **_object(
+        {"questions": {"type": "array", "items": QUESTION, "minItems": 1}},
+        ["questions"],
+        "The questions of one case, in order.",
+    ),
 }
 
 EDITOR_SCHEMAS: dict[str, dict] = {"course": COURSE, "case": CASE, "questions": QUESTIONS}

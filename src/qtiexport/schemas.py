@@ -1,0 +1,68 @@
+"""Check generated XML against the official 1EdTech and ADL schemas.
+
+The schemas are not shipped with the tool (see DESIGN, "Schemas"): the folder comes from
+`--schemas DIR` or `QTIEXPORT_SCHEMAS`. Each schema is compiled once per process,
+because compiling the QTI schema alone takes about half a second.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from lxml import etree
+
+SCHEMA_FILES = {
+    "qti": "qti21/qtiv2p1/imsqti_v2p1.xsd",
+    "qti-manifest": "qti21/qti21_package.xsd",
+    "scorm-manifest": "scorm12/scorm12.xsd",
+}
+ENVIRONMENT_VARIABLE = "QTIEXPORT_SCHEMAS"
+
+
+class SchemaFolderError(Exception):
+    """The schema folder is missing a file or a schema does not compile."""
+
+
+def schema_folder(option: Path | None) -> Path | None:
+    """The folder from the option, else from QTIEXPORT_SCHEMAS, else none."""
+    if option is not None:
+        return option
+    value = os.environ.get(ENVIRONMENT_VARIABLE, "").strip()
+    return Path(value) if value else None
+
+
+@cache
+def _compile(path: Path) -> etree.XMLSchema:
+    try:
+        return etree.XMLSchema(etree.parse(str(path)))
+    except (etree.XMLSchemaParseError, etree.XMLSyntaxError) as exc:
+        raise SchemaFolderError(f"{path} does not compile: {exc}") from None
+
+
+@dataclass(frozen=True)
+class SchemaSet:
+    folder: Path
+
+    def __post_init__(self) -> None:
+        missing = [f for f in SCHEMA_FILES.values() if not (self.folder / f).is_file()]
+        if missing:
+            raise SchemaFolderError(
+                f"{self.folder} is not a schema folder: {', '.join(missing)} not found"
+            )
+
+    def schema(self, kind: str) -> etree.XMLSchema:
+        return _compile((self.folder / SCHEMA_FILES[kind]).resolve())
+
+    def problems(self, name: str, kind: str, data: bytes) -> list[str]:
+        """Every schema violation in one document, as `name:line: message`."""
+        try:
+            document = etree.fromstring(data, etree.XMLParser(resolve_entities=False))
+        except etree.XMLSyntaxError as exc:
+            return [f"{name}:{exc.lineno}: not well-formed XML: {exc.msg}"]
+        schema = self.schema(kind)
+        if schema.validate(document):
+            return []
+        return [f"{name}:{e.line}: {e.message}" for e in schema.error_log]

@@ -1,0 +1,48 @@
+"""Shared fixtures: the seed course, the official schemas, and a CLI runner."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from qtiexport.cli import cli
+from qtiexport.model import Course
+from qtiexport.schemas import SchemaSet
+from qtiexport.validate import validate_course
+
+REPO = Path(__file__).resolve().parents[1]
+CONTENT = REPO / "content"
+SEED_TEXT = REPO.parent / "shared" / "seed" / "tumoral-calcinosis-case.txt"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def schemas_folder() -> Path:
+    value = os.environ.get("QTIEXPORT_SCHEMAS")
+    return Path(value) if value else REPO.parent / "shared" / "schemas"
+
+
+@pytest.fixture(scope="session")
+def seed_course() -> Course:
+    return validate_course(CONTENT)
+
+
+@pytest.fixture(scope="session")
+def schema_set() -> SchemaSet:
+    folder = schemas_folder()
+    if not folder.is_dir():
+        pytest.fail(f"the official schemas are needed at {folder} (or set QTIEXPORT_SCHEMAS)")
+    return SchemaSet(folder)
+
+
+@pytest.fixture
+def run_cli():
+    """Run the CLI in-process; returns the Click result with stdout and stderr apart."""
+
+    def run(*args: str, **kwargs):
+        runner = CliRunner()
+        return runner.invoke(cli, list(args), catch_exceptions=False, **kwargs)
+
+    return run
