@@ -52,8 +52,9 @@ def make(name: str, caption: str, description: str, arrows, annotated: bool) -> 
     small = ImageFont.load_default(size=26)
     draw.rectangle([12, 12, SIZE[0] - 12, SIZE[1] - 12], outline=(200, 200, 200), width=4)
     draw.text((48, 40), "PLACEHOLDER IMAGE", font=big, fill=(255, 210, 60))
-    draw.text((48, 100), caption + (" (annotated)" if annotated else ""), font=big,
-              fill=(255, 255, 255))
+    draw.text(
+        (48, 100), caption + (" (annotated)" if annotated else ""), font=big, fill=(255, 255, 255)
+    )
     # A soft grey blob stands where the mass would be.
     draw.ellipse([420, 320, 640, 530], fill=(120, 120, 120), outline=(200, 200, 200), width=3)
     for x in (470, 520, 570):

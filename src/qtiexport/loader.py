@@ -168,7 +168,15 @@ def _yaml_error(shown: str, text: str, exc: yaml.YAMLError) -> Diagnostic:
                     "a tab character is used for indentation; YAML allows only spaces",
                 )
     context = getattr(exc, "context", None)
-    message = f"{context}: {problem}" if context else problem
+    if "single document" in str(context):
+        return Diagnostic(where, "the file holds a second YAML document after `---`; keep one")
+    context_mark = getattr(exc, "context_mark", None)
+    message = problem
+    if context:
+        started = ""
+        if context_mark is not None and mark is not None and context_mark.line != mark.line:
+            started = f" that starts at line {context_mark.line + 1}"
+        message = f"{problem} ({context}{started})"
     return Diagnostic(where, f"the YAML does not parse: {message}")
 
 

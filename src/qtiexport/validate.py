@@ -82,7 +82,8 @@ def _kind(node: Node) -> str:
         return f"`{node.raw}` (true/false)"
     if isinstance(node.value, (int, float)):
         return f"the number `{node.raw}`"
-    return "text"
+    text = str(node.value)
+    return f"the text `{text}`" if len(text) <= 40 else "text"
 
 
 class Fields:
@@ -97,21 +98,30 @@ class Fields:
         diags: Diagnostics,
     ):
         self.node = node
-        self.what = what
         self.diags = diags
         self.ok = node.is_map
         self.values: dict[str, Node] = node.value if node.is_map else {}
+        # Name the thing by its id when it has one: "question `q2`", not "a question".
+        own_id = self.values.get("id")
+        generic = what.startswith(("a ", "an "))
+        if generic and own_id is not None and isinstance(own_id.value, str):
+            what = f"{what.removeprefix('a ').removeprefix('an ')} `{own_id.value[:60]}`"
+        self.what = what
         if not self.ok:
             diags.error(
                 node.location, f"{what} must be a mapping of `key: value` lines, not {_kind(node)}"
             )
             return
+        misspelt = set()
         for key, where in node.key_locations.items():
             if key not in known:
-                hint = _suggest(key, known) or f" (allowed: {', '.join(known)})"
+                close = _suggest(key, known)
+                misspelt.update(k for k in required if close.endswith(f"`{k}`?"))
+                hint = close or f" (allowed: {', '.join(known)})"
                 diags.error(where, f"unknown key `{key}` in {what}{hint}")
         for key in required:
-            if key not in self.values:
+            # A misspelt key is one mistake; "did you mean" already names the missing key.
+            if key not in self.values and key not in misspelt:
                 diags.error(node.location, f"{what} is missing the required key `{key}`")
 
     def error(self, key: str, message: str) -> None:
@@ -356,14 +366,15 @@ class CourseValidator:
                 f"case id `{case_id}` does not match its folder `{name}`; "
                 "use the folder name as the id",
             )
-        images = self.images(fields, folder)
+        images, declared = self.images(fields, folder)
         teaching = []
         for section in fields.list_of("teaching"):
             sf = Fields(section, "a teaching section", SECTION_KEYS, ("title", "body"), self.diags)
             title, body = sf.text("title"), sf.text("body", markdown=True)
             if title is not None and body is not None:
                 teaching.append(TeachingSection(title, body, section.location))
-        questions = self.questions(qnode, {i.id: i for i in images}) if qnode else []
+        valid = {i.id: i for i in images}
+        questions = self.questions(qnode, valid, declared) if qnode else []
         case = Case(
             id=case_id or name,
             title=fields.text("title") or "",
@@ -390,7 +401,7 @@ class CourseValidator:
             )
         return case
 
-    def images(self, fields: Fields, folder: Path) -> list[Image]:
+    def images(self, fields: Fields, folder: Path) -> tuple[list[Image], set[str]]:
         images: list[Image] = []
         seen: dict[str, Location] = {}
         for entry in fields.list_of("images"):
@@ -443,7 +454,7 @@ class CourseValidator:
                     location=entry.location,
                 )
             )
-        return images
+        return images, set(seen)
 
     def image_file(self, f: Fields, key: str, folder: Path):
         value = f.text(key)
@@ -508,22 +519,21 @@ class CourseValidator:
         return PurePosixPath(*parts).as_posix(), real, facts
 
     # questions.yaml ------------------------------------------------------------------
-    def questions(self, node: Node, images: dict[str, Image]) -> list[Question]:
+    def questions(self, node: Node, images: dict[str, Image], declared: set[str]) -> list[Question]:
         fields = Fields(node, "questions.yaml", ("questions",), ("questions",), self.diags)
         questions = []
         for entry in fields.list_of("questions"):
-            question = self.question(entry, images)
+            question = self.question(entry, images, declared)
             if question is not None:
                 questions.append(question)
         return questions
 
-    def question(self, node: Node, images: dict[str, Image]) -> Question | None:
+    def question(self, node: Node, images: dict[str, Image], declared: set[str]) -> Question | None:
         f = Fields(node, "a question", QUESTION_KEYS, ("id", "type", "stem", "answer"), self.diags)
         if not f.ok:
             return None
         qid = f.identifier("id")
-        what = f"question `{qid}`" if qid else "the question"
-        f.what = what
+        what = f.what
         if qid is not None:
             first = self.question_ids.get(qid)
             if first is not None:
@@ -548,8 +558,10 @@ class CourseValidator:
             ref_id = read_text(ref, f"an entry of `images` in {what}", self.diags)
             if ref_id is None:
                 continue
+            if ref_id in declared and ref_id not in images:
+                continue  # the image itself has an error, reported where it is defined
             if ref_id not in images:
-                defined = ", ".join(images) or "none"
+                defined = ", ".join(sorted(declared)) or "none"
                 self.diags.error(
                     ref.location,
                     f"{what} shows image `{ref_id}`, which case.yaml "
