@@ -98,8 +98,13 @@ def read_image_facts(path: Path) -> ImageFacts:
             warnings.simplefilter("error", PILImage.DecompressionBombWarning)
             with PILImage.open(path) as image:
                 width, height = image.size
-    except (OSError, SyntaxError, ValueError, PILImage.DecompressionBombWarning) as exc:
-        raise ImageProblem(f"the image cannot be read: {exc}") from None
+    except (PILImage.DecompressionBombWarning, PILImage.DecompressionBombError):
+        raise ImageProblem(
+            f"the image claims more than {MAX_PIXELS:,} pixels (a decompression bomb?); "
+            "scale it down"
+        ) from None
+    except (OSError, SyntaxError, ValueError):
+        raise ImageProblem("the image is damaged or truncated; export it again") from None
     if width * height > MAX_PIXELS:
         raise ImageProblem(
             f"the image is {width}×{height} pixels; images are limited to "

@@ -7,6 +7,7 @@ in one run. Nothing here writes a file.
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from pathlib import Path, PurePosixPath
 
@@ -239,6 +240,45 @@ def _is_block(node: Node) -> bool:
     return node.style in ("|", ">")
 
 
+WINDOWS_RESERVED = frozenset(
+    ["CON", "PRN", "AUX", "NUL"]
+    + [f"COM{n}" for n in range(1, 10)]
+    + [f"LPT{n}" for n in range(1, 10)]
+)
+UNPORTABLE_CHARACTERS = re.compile(r'[<>:"|?*\x00-\x1f]')
+MAX_NAME = 100  # per path component: short enough for every platform's unzip
+MAX_PATH = 200
+
+
+def portable_path_problem(parts: tuple[str, ...]) -> str | None:
+    """Why a path would not unpack on every learner's and teacher's machine, if it would not."""
+    if len("/".join(parts)) > MAX_PATH:
+        return f"is longer than {MAX_PATH} characters; use a shorter name"
+    for part in parts:
+        if len(part) > MAX_NAME:
+            return f"has a name longer than {MAX_NAME} characters; use a shorter name"
+        if UNPORTABLE_CHARACTERS.search(part):
+            return (
+                'contains a character Windows forbids in names (< > : " | ? * or a '
+                "control character)"
+            )
+        if part.split(".")[0].upper() in WINDOWS_RESERVED:
+            return f"uses `{part}`, a name Windows reserves; rename the file"
+        if part.endswith((".", " ")):
+            return "has a name ending in a dot or space, which Windows drops; rename the file"
+    return None
+
+
+def _exact_case(folder: Path, parts: tuple[str, ...]) -> bool:
+    """True when every component is spelt as on disk: an LMS on Linux tells case apart."""
+    current = folder
+    for part in parts:
+        if part not in os.listdir(current):
+            return False
+        current = current / part
+    return True
+
+
 def check_identifier(value: str, where: Location, diags: Diagnostics) -> bool:
     if len(value) > MAX_IDENTIFIER:
         diags.error(
@@ -404,6 +444,7 @@ class CourseValidator:
     def images(self, fields: Fields, folder: Path) -> tuple[list[Image], set[str]]:
         images: list[Image] = []
         seen: dict[str, Location] = {}
+        hrefs: dict[str, tuple[str, Location]] = {}
         for entry in fields.list_of("images"):
             f = Fields(entry, "an image", IMAGE_KEYS, ("id", "file", "caption", "alt"), self.diags)
             if not f.ok:
@@ -419,6 +460,17 @@ class CourseValidator:
                 seen[image_id] = f.where("id")
             main = self.image_file(f, "file", folder)
             annotated = self.image_file(f, "annotated", folder) if "annotated" in f.values else None
+            for key, found in (("file", main), ("annotated", annotated)):
+                if found is None:
+                    continue
+                other = hrefs.setdefault(found[0].casefold(), (found[0], f.where(key)))
+                if other[0] != found[0]:
+                    f.error(
+                        key,
+                        f"image path `{found[0]}` differs from `{other[0]}` (line "
+                        f"{other[1].line}) only in letter case; Windows and macOS would "
+                        "unpack them as one file, so rename one",
+                    )
             caption, alt = f.text("caption", markdown=True), f.text("alt")
             if image_id is None or main is None or caption is None or alt is None:
                 continue
@@ -479,9 +531,15 @@ class CourseValidator:
                 " keep images inside the case folder",
             )
             return None
+        problem = portable_path_problem(parts)
+        if problem:
+            self.diags.error(where, f"image path `{value[:80]}` {problem}")
+            return None
         path = folder.joinpath(*parts)
         try:
             real = path.resolve(strict=True)
+            if not _exact_case(folder, parts):
+                raise FileNotFoundError(value)
         except (OSError, RuntimeError):
             near = [
                 p.relative_to(folder).as_posix()
