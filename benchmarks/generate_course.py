@@ -18,11 +18,14 @@ from pathlib import Path
 import yaml
 from PIL import Image
 
+# fmt: off
 WORDS = (
-    "calcified periarticular mass septa radiolucent extensor bursa signal marrow cortex "
-    "lesion synovial sarcoma tendon ligament fluid sclerosis erosion oedema fracture "
-    "callus cartilage joint effusion tumour benign malignant matrix osteoid chondroid"
-).split()
+    "calcified", "periarticular", "mass", "septa", "radiolucent", "extensor", "bursa",
+    "signal", "marrow", "cortex", "lesion", "synovial", "sarcoma", "tendon", "ligament",
+    "fluid", "sclerosis", "erosion", "oedema", "fracture", "callus", "cartilage", "joint",
+    "effusion", "tumour", "benign", "malignant", "matrix", "osteoid", "chondroid",
+)
+# fmt: on
 TYPES = ("single", "multiple", "true_false", "text")
 
 
@@ -89,7 +92,8 @@ def generate_course(
         image_entries = []
         for k in range(1, images + 1):
             name = f"images/figure-{k}.png"
-            (folder / name).write_bytes(_image_bytes(rng, rng.randint(40, 120), rng.randint(30, 90)))
+            size = (rng.randint(40, 120), rng.randint(30, 90))
+            (folder / name).write_bytes(_image_bytes(rng, *size))
             image_entries.append(
                 {"id": f"fig{k}", "file": name, "caption": f"Figure {k}", "alt": _phrase(rng, 4, 8)}
             )
