@@ -25,6 +25,7 @@ from qtiexport.model import (
     Question,
     TeachingSection,
 )
+from qtiexport.timing import StageTimes
 from qtiexport.tracking import SUSPEND_DATA_LIMIT, longest_state
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
@@ -298,8 +299,9 @@ def check_identifier(value: str, where: Location, diags: Diagnostics) -> bool:
 
 
 class CourseValidator:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, times: StageTimes):
         self.root = root
+        self.times = times
         self.diags = Diagnostics()
         self.question_ids: dict[str, Location] = {}
 
@@ -307,7 +309,8 @@ class CourseValidator:
         return display_path(path)
 
     def load(self, path: Path) -> Node | None:
-        node, problems = load_yaml(path, self.shown(path))
+        with self.times.stage("load"):
+            node, problems = load_yaml(path, self.shown(path))
         self.diags.extend(problems)
         return node
 
@@ -841,10 +844,18 @@ class CourseValidator:
         return feedback, per_choice
 
 
-def validate_course(root: Path) -> Course:
-    """Load and check a course folder; raise ContentError with every problem found."""
-    validator = CourseValidator(root)
-    course = validator.course()
+def validate_course(root: Path, times: StageTimes | None = None) -> Course:
+    """Load and check a course folder; raise ContentError with every problem found.
+
+    `times` gets the seconds spent loading YAML ("load") and checking it ("validate").
+    """
+    times = times if times is not None else StageTimes()
+    validator = CourseValidator(root, times)
+    loading_before = times.seconds.get("load", 0.0)
+    with times.stage("validate"):
+        course = validator.course()
+    # Loading happens inside validation; report the two apart.
+    times.seconds["validate"] -= times.seconds.get("load", 0.0) - loading_before
     if validator.diags or course is None:
         raise ContentError(validator.diags.items)
     return course
