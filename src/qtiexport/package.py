@@ -14,7 +14,6 @@ import shutil
 import tempfile
 import time
 import zipfile
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -75,51 +74,63 @@ def _zip_info(name: str, stamp: tuple[int, int, int, int, int, int]) -> zipfile.
     return info
 
 
-def write_zip(entries: Iterable[PackageEntry], target: Path) -> int:
-    """Write entries to `target` atomically; return the number of entries."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    stamp = build_timestamp()
-    handle, temp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".zip", dir=target.parent)
-    temp = Path(temp_name)
-    seen: set[str] = set()
-    try:
-        with os.fdopen(handle, "wb") as raw, zipfile.ZipFile(raw, "w") as archive:
-            for entry in entries:
-                name = check_entry_name(entry.name)
-                if name.casefold() in seen:
-                    raise PackageError(f"two files would share the package path {name!r}")
-                seen.add(name.casefold())
-                archive.writestr(_zip_info(name, stamp), entry.read(), compresslevel=6)
-            archive.close()
-            raw.flush()
-            os.fsync(raw.fileno())
-        os.chmod(temp, FILE_MODE)
-        os.replace(temp, target)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    return len(seen)
+class PackageWriter:
+    """Streams entries into a temporary zip and tree; `commit` renames both into place.
 
+    Nothing is kept in memory but the entry being written. Until `commit`, the previous
+    package at the target paths is untouched; `discard` removes the temporary files.
+    """
 
-def write_tree(entries: Iterable[PackageEntry], target: Path) -> None:
-    """Write entries as a folder for authors to read, replacing the old folder whole."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temp = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=target.parent))
-    try:
-        for entry in entries:
-            path = temp.joinpath(*check_entry_name(entry.name).split("/"))
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(entry.read())
+    def __init__(self, zip_path: Path, tree_path: Path):
+        self.zip_path = zip_path
+        self.tree_path = tree_path
+        self.stamp = build_timestamp()
+        zip_path.parent.mkdir(parents=True, exist_ok=True)
+        tree_path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".zip", dir=zip_path.parent)
+        self.temp_zip = Path(temp_name)
+        self.temp_tree = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=tree_path.parent))
+        self.raw = os.fdopen(handle, "wb")
+        self.archive = zipfile.ZipFile(self.raw, "w")
+        self.names: set[str] = set()
+        self.committed = False
+
+    def add(self, name: str, data: bytes) -> None:
+        check_entry_name(name)
+        if name.casefold() in self.names:
+            raise PackageError(f"two files would share the package path {name!r}")
+        self.names.add(name.casefold())
+        self.archive.writestr(_zip_info(name, self.stamp), data, compresslevel=6)
+        path = self.temp_tree.joinpath(*name.split("/"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+    def commit(self) -> int:
+        """Finish the zip and put zip and tree in place; return the number of files."""
+        self.archive.close()
+        self.raw.flush()
+        os.fsync(self.raw.fileno())
+        self.raw.close()
+        os.chmod(self.temp_zip, FILE_MODE)
+        os.replace(self.temp_zip, self.zip_path)
         old = None
-        if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=target.parent))
-            os.replace(target, old / "old")
-        os.replace(temp, target)
+        if self.tree_path.exists():
+            old = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=self.tree_path.parent))
+            os.replace(self.tree_path, old / "old")
+        os.replace(self.temp_tree, self.tree_path)
         if old is not None:
             shutil.rmtree(old)
-    except BaseException:
-        shutil.rmtree(temp, ignore_errors=True)
-        raise
+        self.committed = True
+        return len(self.names)
+
+    def discard(self) -> None:
+        if self.committed:
+            return
+        if not self.raw.closed:
+            self.archive.close()
+            self.raw.close()
+        self.temp_zip.unlink(missing_ok=True)
+        shutil.rmtree(self.temp_tree, ignore_errors=True)
 
 
 def remove_leftovers(folder: Path) -> None:
