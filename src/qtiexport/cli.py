@@ -9,6 +9,7 @@ import click
 
 from qtiexport import __version__
 from qtiexport.commands.build import build
+from qtiexport.commands.render import render
 from qtiexport.commands.schema import schema
 from qtiexport.commands.validate import validate
 
@@ -21,6 +22,7 @@ def cli() -> None:
 
 cli.add_command(validate)
 cli.add_command(build)
+cli.add_command(render)
 cli.add_command(schema)
 
 
