@@ -21,6 +21,8 @@ from qtiexport.diagnostics import Diagnostic, Location
 MIN_NODE_BUDGET = 10_000
 NODES_PER_CHARACTER = 4
 MAX_DEPTH = 100
+# libyaml's composer is about fifteen times faster and keeps the same marks.
+COMPOSER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # A YAML file larger than this is not a hand-written course file.
 MAX_FILE_BYTES = 20 * 1024 * 1024
 
@@ -198,7 +200,7 @@ def load_yaml(path: Path, shown: str) -> tuple[Node | None, list[Diagnostic]]:
     try:
         text = decode_text(data, shown)
         try:
-            root = yaml.compose(text, Loader=yaml.SafeLoader)
+            root = yaml.compose(text, Loader=COMPOSER)
         except yaml.YAMLError as exc:
             return None, [_yaml_error(shown, text, exc)]
         except RecursionError:
