@@ -85,7 +85,7 @@ def _kind(node: Node) -> str:
     if isinstance(node.value, (int, float)):
         return f"the number `{node.raw}`"
     text = str(node.value)
-    return f"the text `{text}`" if len(text) <= 40 else "text"
+    return f"the text `{text}`" if len(text) <= 40 and "\n" not in text else "text"
 
 
 class Fields:
@@ -360,7 +360,11 @@ class CourseValidator:
     def cases(self, fields: Fields) -> list[Case]:
         seen: dict[str, Location] = {}
         cases = []
-        for entry in fields.list_of("cases"):
+        entries = fields.list_of("cases")
+        node = fields.get("cases")
+        if node is not None and node.is_list and not entries:
+            fields.error("cases", "`cases` is empty; list at least one case folder")
+        for entry in entries:
             name = read_text(entry, "an entry of `cases` in course.yaml", self.diags)
             if name is None or not check_identifier(name, entry.location, self.diags):
                 continue
@@ -383,8 +387,6 @@ class CourseValidator:
             case = self.case(name, folder)
             if case is not None:
                 cases.append(case)
-        if fields.ok and "cases" in fields.values and not fields.list_of("cases"):
-            fields.error("cases", "`cases` is empty; list at least one case folder")
         return cases
 
     # case.yaml ---------------------------------------------------------------------
