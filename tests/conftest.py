@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import settings
 
 from qtiexport.cli import cli
 from qtiexport.model import Course
@@ -46,3 +47,9 @@ def run_cli():
         return runner.invoke(cli, list(args), catch_exceptions=False, **kwargs)
 
     return run
+
+
+# Hypothesis: a CI-sized profile by default; HYPOTHESIS_PROFILE=large for local runs.
+settings.register_profile("ci", max_examples=25, deadline=None, derandomize=True)
+settings.register_profile("large", max_examples=500, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

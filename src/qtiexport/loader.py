@@ -156,6 +156,15 @@ class _Converter:
 
 
 def _yaml_error(shown: str, text: str, exc: yaml.YAMLError) -> Diagnostic:
+    if isinstance(exc, yaml.reader.ReaderError):
+        before = text[: exc.position]
+        line = before.count("\n") + 1
+        col = len(before) - (before.rfind("\n") + 1) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        return Diagnostic(
+            Location(shown, line, col),
+            f"the file contains the character U+{code:04X}, which YAML does not allow; remove it",
+        )
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     where = _location(shown, mark)
     problem = getattr(exc, "problem", None) or str(exc)

@@ -1,0 +1,525 @@
+"""The SCORM 1.2 target: one SCO (a static HTML player page) per case, and the manifest.
+
+Package layout:
+
+    imsmanifest.xml
+    player/player.css, player/player.js   shared by every SCO (an `asset` resource)
+    cases/<case-id>/index.html            the SCO of one case
+    qti/...                               the QTI 2.1 items and tests (`asset` resources)
+    qti/media/<case-id>/<image href>      the images, stored once for the SCOs and the items
+
+Python decides everything the player needs to know (interaction types, correct
+patterns, the scoring of each question, the mastery score) and hands it to the page
+either as escaped HTML or as inline JSON; the templates only lay it out and the
+JavaScript only runs it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+from lxml import etree
+from markupsafe import Markup
+
+from qtiexport import __version__
+from qtiexport.markdown import markdown_to_text, markdown_to_xhtml
+from qtiexport.model import Case, Course, Image, Question
+from qtiexport.package import PackageEntry
+from qtiexport.qti import media_href, render_qti_package
+from qtiexport.templating import render_template, templates_dir
+from qtiexport.tracking import STATE_VERSION
+
+MANIFEST_NAME = "imsmanifest.xml"
+PLAYER_FOLDER = "player"
+PLAYER_ASSETS = ("player.css", "player.js")  # static files under templates/scorm/assets
+CASES_FOLDER = "cases"
+QTI_FOLDER = "qti"
+SCO_PAGE = "index.html"
+# SCORM 1.2 (RTE 3.4.2.7.2) names the interaction types; these are the ones we report.
+INTERACTION_TYPES = {
+    "single": "choice",
+    "multiple": "choice",
+    "true_false": "true-false",
+    "text": "fill-in",
+}
+# How a true/false answer is written, both in cmi.interactions and in suspend_data.
+TRUE_FALSE_CODES = {"true": "t", "false": "f"}
+IMSCP_NS = "http://www.imsproject.org/xsd/imscp_rootv1p1p2"
+QTI_CP_NAMESPACES = (
+    "http://www.imsglobal.org/xsd/imscp_v1p1",
+    "http://www.imsproject.org/xsd/imscp_rootv1p1p2",
+)
+# IMS CP 1.1.2 caps a title at 200 characters and a manifest version at 20.
+MAX_MANIFEST_TITLE = 200
+MAX_MANIFEST_VERSION = 20
+MAX_WEIGHTING = 100
+# SCORM 1.2 CMIIdentifier is letters, digits, `-` and `_` (RTE 3.4.2.7.1).
+_NOT_CMI_IDENTIFIER = re.compile(r"[^A-Za-z0-9_-]")
+# Characters that would end or confuse an inline <script> block, written as JSON escapes.
+_SCRIPT_UNSAFE = {
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
+
+
+# --------------------------------------------------------------------------- paths
+
+
+def case_folder(case: Case) -> str:
+    return f"{CASES_FOLDER}/{case.id}"
+
+
+def sco_path(case: Case) -> str:
+    return f"{case_folder(case)}/{SCO_PAGE}"
+
+
+def url(path: str) -> str:
+    """A package path as a relative URL: safe for href/src and for the manifest."""
+    return quote(path, safe="/-._~")
+
+
+def image_entry_name(case: Case, image: Image) -> str:
+    """Where an image lives in the package: where the QTI items look for it too, so that
+    the largest files of a case are stored once."""
+    return f"{QTI_FOLDER}/{media_href(case, image)}"
+
+
+def image_src(case: Case, image: Image) -> str:
+    """The URL of an image as the case's SCO page refers to it."""
+    return relative_to_sco(image_entry_name(case, image))
+
+
+def case_images(case: Case) -> list[Image]:
+    """Every image file a case's page shows, the annotated versions included, once each."""
+    seen: dict[str, Image] = {}
+    candidates: list[Image] = []
+    for image in case.images:
+        candidates.append(image)
+        if image.annotated is not None:
+            candidates.append(image.annotated)
+    for question in case.questions:
+        candidates.extend(question.images)
+    for image in candidates:
+        seen.setdefault(image.href, image)
+    return list(seen.values())
+
+
+def player_asset_paths() -> list[str]:
+    return [f"{PLAYER_FOLDER}/{name}" for name in PLAYER_ASSETS]
+
+
+def relative_to_sco(path: str) -> str:
+    """URL of a package file as seen from a SCO page two folders down."""
+    return url(f"../../{path}")
+
+
+# --------------------------------------------------------------- tracking decisions
+
+
+def interaction_id(question: Question, taken: set[str]) -> str:
+    """The question id as a strict SCORM 1.2 CMIIdentifier, unique within its case."""
+    base = _NOT_CMI_IDENTIFIER.sub("_", question.id)[:250] or "q"
+    candidate, counter = base, 2
+    while candidate in taken:
+        candidate = f"{base}_{counter}"
+        counter += 1
+    taken.add(candidate)
+    return candidate
+
+
+def state_code(question: Question, keys: Iterable[str]) -> str:
+    """How a set of chosen keys is written in suspend_data (see tracking.py)."""
+    keys = sorted(keys)
+    if question.type == "true_false":
+        return "".join(TRUE_FALSE_CODES[k] for k in keys)
+    return "".join(keys)
+
+
+def correct_pattern(question: Question) -> str:
+    """cmi.interactions.n.correct_responses.0.pattern in SCORM 1.2's format for the type."""
+    if question.type == "text":
+        return question.correct[0]
+    if question.type == "true_false":
+        return TRUE_FALSE_CODES[question.correct[0]]
+    return ",".join(sorted(question.correct))
+
+
+def normalise_answer(text: str) -> str:
+    """How typed answers are compared: trimmed, NFC, lower case (the player does the same)."""
+    return unicodedata.normalize("NFC", text.strip()).lower()
+
+
+def choice_values(question: Question) -> dict[str, float] | None:
+    """Points per chosen key for partial scoring, as QTI's map_response would give them.
+
+    Each correct key is worth an equal share of the points and each wrong key takes the
+    same share away; the player bounds the sum between 0 and the question's points.
+    """
+    if question.type != "multiple" or question.scoring != "partial":
+        return None
+    share = question.points / len(question.correct)
+    return {c.key: share if c.key in question.correct else -share for c in question.choices}
+
+
+def format_number(value: float) -> str:
+    """A CMIDecimal without a trailing `.0`."""
+    text = f"{value:.4f}".rstrip("0").rstrip(".")
+    return text if text not in ("", "-0") else "0"
+
+
+# ------------------------------------------------------------------- player data
+
+
+def inline_json(data: object) -> Markup:
+    """JSON that is safe inside <script>: no `</script>`, `<!--` or `]]>` can appear."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    for character, escape in _SCRIPT_UNSAFE.items():
+        text = text.replace(character, escape)
+    return Markup(text)
+
+
+def _image_data(case: Case, image: Image) -> dict[str, object]:
+    return {
+        "src": image_src(case, image),
+        "alt": image.alt,
+        "width": image.width,
+        "height": image.height,
+    }
+
+
+def player_data(course: Course, case: Case) -> dict[str, object]:
+    """What the player's script needs: tracking facts and the viewer's image texts."""
+    taken: set[str] = set()
+    # SCORM 1.2 LMSes take a weighting of at most 100 (and three integer digits);
+    # scaling every question alike keeps their ratios when points run higher.
+    weighting_scale = min(1.0, MAX_WEIGHTING / max(q.points for q in case.questions))
+    questions = []
+    for question in case.questions:
+        questions.append(
+            {
+                "id": question.id,
+                "interactionId": interaction_id(question, taken),
+                "interactionType": INTERACTION_TYPES[question.type],
+                "type": question.type,
+                "points": question.points,
+                "weighting": format_number(question.points * weighting_scale),
+                "correct": state_code(question, question.correct)
+                if question.type != "text"
+                else None,
+                "correctPattern": correct_pattern(question),
+                "accepted": [normalise_answer(a) for a in question.correct]
+                if question.type == "text"
+                else None,
+                "choiceValues": choice_values(question),
+                "maxLength": question.max_length if question.type == "text" else None,
+                "shuffle": question.shuffle,
+                "fixed": [c.key for c in question.choices if c.fixed],
+            }
+        )
+    images = {}
+    for image in [*case.images, *(i for q in case.questions for i in q.images)]:
+        images[image.id] = {
+            **_image_data(case, image),
+            "caption": image.caption,
+            "modality": image.modality,
+            "annotated": _image_data(case, image.annotated) if image.annotated else None,
+        }
+    return {
+        "stateVersion": STATE_VERSION,
+        "caseId": case.id,
+        "caseTitle": case.title,
+        "courseTitle": course.title,
+        "masteryScore": course.mastery_score,
+        "maxPoints": case.max_score,
+        "questions": questions,
+        "images": images,
+    }
+
+
+# ------------------------------------------------------------------ view models
+
+
+@dataclass(frozen=True)
+class ImageView:
+    id: str
+    dom_id: str
+    src: str
+    alt: str
+    caption: str
+    modality: str | None
+    width: int
+    height: int
+    has_annotations: bool
+
+
+@dataclass(frozen=True)
+class ChoiceView:
+    key: str
+    label: str  # the letter shown to learners, or "" when the choices are shuffled
+    input_id: str
+    html: Markup
+    feedback_html: Markup | None
+
+
+@dataclass(frozen=True)
+class QuestionView:
+    index: int
+    number: int
+    dom_id: str
+    type: str
+    input_type: str  # radio, checkbox or text
+    instruction: str
+    stem_html: Markup
+    images: tuple[ImageView, ...]
+    choices: tuple[ChoiceView, ...]
+    correct_choices: tuple[ChoiceView, ...]
+    accepted: tuple[str, ...]
+    max_length: int
+    feedback_correct: Markup | None
+    feedback_incorrect: Markup | None
+    explanation: Markup | None
+    next_label: str
+
+
+INSTRUCTIONS = {
+    "single": "Choose one answer.",
+    "multiple": "Choose every answer that is correct.",
+    "true_false": "Choose true or false.",
+    "text": "Type your answer.",
+}
+INPUT_TYPES = {"single": "radio", "multiple": "checkbox", "true_false": "radio", "text": "text"}
+
+
+def _markdown(text: str | None, *, inline: bool = False) -> Markup | None:
+    """Author Markdown as checked XHTML: the only author text the page takes as markup."""
+    if not text:
+        return None
+    return Markup(markdown_to_xhtml(text, inline=inline))
+
+
+def _image_view(case: Case, image: Image, scope: str) -> ImageView:
+    return ImageView(
+        id=image.id,
+        dom_id=f"{scope}-{image.id}",
+        src=image_src(case, image),
+        alt=image.alt,
+        caption=image.caption,
+        modality=image.modality,
+        width=image.width,
+        height=image.height,
+        has_annotations=image.annotated is not None,
+    )
+
+
+def _question_view(case: Case, index: int, question: Question) -> QuestionView:
+    dom_id = f"question-{index + 1}"
+    choices = tuple(
+        ChoiceView(
+            key=choice.key,
+            label="" if question.shuffle else choice.key.upper(),
+            input_id=f"{dom_id}-choice-{choice.key}",
+            html=_markdown(choice.text, inline=True) or Markup(""),
+            feedback_html=_markdown(choice.feedback),
+        )
+        for choice in question.choices
+    )
+    if question.type == "true_false":
+        # The two fixed choices have no letters a learner needs to see.
+        choices = tuple(ChoiceView(c.key, "", c.input_id, c.html, c.feedback_html) for c in choices)
+    last = index == len(case.questions) - 1
+    return QuestionView(
+        index=index,
+        number=index + 1,
+        dom_id=dom_id,
+        type=question.type,
+        input_type=INPUT_TYPES[question.type],
+        instruction=INSTRUCTIONS[question.type],
+        stem_html=_markdown(question.stem) or Markup(""),
+        images=tuple(_image_view(case, i, f"{dom_id}-image") for i in question.images),
+        choices=choices,
+        correct_choices=tuple(c for c in choices if c.key in question.correct),
+        accepted=question.correct if question.type == "text" else (),
+        max_length=question.max_length,
+        feedback_correct=_markdown(question.feedback.correct),
+        feedback_incorrect=_markdown(question.feedback.incorrect),
+        explanation=_markdown(question.feedback.explanation),
+        next_label="See your result" if last else "Next question",
+    )
+
+
+def render_sco(course: Course, case: Case) -> str:
+    """The HTML page of one case's SCO."""
+    return render_template(
+        "scorm/sco.html",
+        language=course.language,
+        course_title=course.title,
+        case=case,
+        history_html=_markdown(case.history),
+        diagnosis_html=_markdown(case.diagnosis),
+        images=[_image_view(case, i, "case-image") for i in case.images],
+        questions=[_question_view(case, i, q) for i, q in enumerate(case.questions)],
+        teaching=[(s.title, _markdown(s.body)) for s in case.teaching],
+        question_count=len(case.questions),
+        mastery_score=course.mastery_score,
+        stylesheet=relative_to_sco(f"{PLAYER_FOLDER}/player.css"),
+        script=relative_to_sco(f"{PLAYER_FOLDER}/player.js"),
+        player_data=inline_json(player_data(course, case)),
+    )
+
+
+# ---------------------------------------------------------------------- manifest
+
+
+@dataclass(frozen=True)
+class ManifestResource:
+    identifier: str
+    scorm_type: str  # sco or asset
+    href: str | None
+    files: tuple[str, ...]  # URLs, relative to the package root
+    dependencies: tuple[str, ...] = ()
+    title: str | None = None
+    description: str | None = None
+    keywords: tuple[str, ...] = ()
+
+
+def _qti_resources(entries: list[PackageEntry]) -> list[ManifestResource]:
+    """The QTI package's own resources, re-listed as SCORM assets under `qti/`.
+
+    Mirroring the QTI manifest keeps its grouping (an item with its images) instead of
+    one undifferentiated list; files no QTI resource lists still get listed, so every
+    file of the package belongs to some resource.
+    """
+    manifest = next((e for e in entries if e.name == MANIFEST_NAME), None)
+    resources: list[ManifestResource] = []
+    listed: set[str] = set()
+    if manifest is not None:
+        root = etree.fromstring(manifest.read(), etree.XMLParser(resolve_entities=False))
+        for namespace in QTI_CP_NAMESPACES:
+            for resource in root.iterfind(f".//{{{namespace}}}resource"):
+                files = tuple(
+                    f"{QTI_FOLDER}/{f.get('href')}"
+                    for f in resource.iterfind(f"{{{namespace}}}file")
+                    if f.get("href")
+                )
+                listed.update(files)
+                dependencies = tuple(
+                    f"QTI-{d.get('identifierref')}"
+                    for d in resource.iterfind(f"{{{namespace}}}dependency")
+                    if d.get("identifierref")
+                )
+                href = resource.get("href")
+                resources.append(
+                    ManifestResource(
+                        identifier=f"QTI-{resource.get('identifier')}",
+                        scorm_type="asset",
+                        href=f"{QTI_FOLDER}/{href}" if href else None,
+                        files=files,
+                        dependencies=dependencies,
+                    )
+                )
+    leftovers = tuple(
+        url(f"{QTI_FOLDER}/{e.name}")
+        for e in entries
+        if e.name != MANIFEST_NAME and url(f"{QTI_FOLDER}/{e.name}") not in listed
+    )
+    if leftovers:
+        resources.append(ManifestResource("QTI-other-files", "asset", None, leftovers))
+    return resources
+
+
+def _sco_resource(case: Case) -> ManifestResource:
+    images = tuple(url(image_entry_name(case, i)) for i in case_images(case))
+    return ManifestResource(
+        identifier=f"SCO-{case.id}",
+        scorm_type="sco",
+        href=url(sco_path(case)),
+        # The player's own files too: an LMS that copies only a SCO's files still works.
+        files=(url(sco_path(case)), *(url(p) for p in player_asset_paths()), *images),
+        dependencies=("PLAYER",),
+        title=case.title,
+        description=markdown_to_text(case.history) or None,
+        keywords=case.keywords,
+    )
+
+
+def manifest_title(text: str) -> str:
+    """A title within IMS CP's 200 characters; the LOM metadata keeps the whole of it."""
+    if len(text) <= MAX_MANIFEST_TITLE:
+        return text
+    return text[: MAX_MANIFEST_TITLE - 1].rstrip() + "…"
+
+
+def render_manifest(course: Course, qti_resources: list[ManifestResource]) -> bytes:
+    resources = [
+        *(_sco_resource(case) for case in course.cases),
+        ManifestResource("PLAYER", "asset", None, tuple(url(p) for p in player_asset_paths())),
+        *qti_resources,
+    ]
+    keywords = list(dict.fromkeys(k for case in course.cases for k in case.keywords))
+    # The course description is Markdown; LOM wants plain text.
+    description = markdown_to_text(course.description or "") or "; ".join(
+        case.title for case in course.cases
+    )
+    text = render_template(
+        "scorm/imsmanifest.xml",
+        course=course,
+        course_title=manifest_title(course.title),
+        case_titles={case.id: manifest_title(case.title) for case in course.cases},
+        version=course.version
+        if course.version and len(course.version) <= MAX_MANIFEST_VERSION
+        else None,
+        description=description,
+        keywords=keywords,
+        mastery_score=course.mastery_score,
+        resources=resources,
+        tool=f"qtiexport {__version__}",
+    )
+    return text.encode("utf-8")
+
+
+# -------------------------------------------------------------------------- entry
+
+
+def render_scorm_package(course: Course) -> list[PackageEntry]:
+    """Every file of the SCORM 1.2 package, manifest first, in a fixed order."""
+    qti = list(render_qti_package(course))  # it streams; the manifest needs them all
+    entries = [
+        PackageEntry(
+            MANIFEST_NAME,
+            render_manifest(course, _qti_resources(qti)),
+            schema="scorm-manifest",
+        )
+    ]
+    assets = templates_dir() / "scorm" / "assets"
+    entries.extend(
+        PackageEntry(path, (assets / name).read_bytes())
+        for path, name in zip(player_asset_paths(), PLAYER_ASSETS, strict=True)
+    )
+    entries.extend(
+        PackageEntry(sco_path(case), render_sco(course, case).encode("utf-8"))
+        for case in course.cases
+    )
+    # The QTI documents keep their schema, so `--target scorm12` alone still checks them.
+    entries.extend(
+        PackageEntry(f"{QTI_FOLDER}/{e.name}", e.data, e.schema)
+        for e in qti
+        if e.name != MANIFEST_NAME
+    )
+    # The images normally came with the QTI media; any the QTI package left out are added.
+    names = {e.name for e in entries}
+    for case in course.cases:
+        for image in case_images(case):
+            name = image_entry_name(case, image)
+            if name not in names:
+                names.add(name)
+                entries.append(PackageEntry(name, Path(image.file)))
+    return entries

@@ -1,0 +1,257 @@
+"""The SCORM 1.2 package: manifest, files, determinism, and what the pages are made of."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from dataclasses import replace
+from pathlib import Path
+from urllib.parse import unquote, urljoin
+
+import lxml.html
+import pytest
+from lxml import etree
+
+from qtiexport import scorm
+from qtiexport.model import Course
+from qtiexport.package import PackageEntry
+from qtiexport.schemas import SchemaSet
+from qtiexport.scorm import (
+    MANIFEST_NAME,
+    inline_json,
+    manifest_title,
+    player_data,
+    render_scorm_package,
+)
+from qtiexport.validate import validate_course
+
+from conftest import SEED_TEXT
+from seed_text import normalise, read_seed
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+NS = {
+    "cp": "http://www.imsproject.org/xsd/imscp_rootv1p1p2",
+    "adlcp": "http://www.adlnet.org/xsd/adlcp_rootv1p2",
+    "md": "http://www.imsglobal.org/xsd/imsmd_rootv1p2p1",
+}
+COURSES = {
+    "seed": None,  # the seed course from conftest
+    "types": FIXTURES / "player-types",
+    "long": FIXTURES / "player-long",
+    "injection": FIXTURES / "player-injection",
+}
+
+
+@pytest.fixture(scope="module", params=list(COURSES))
+def course(request: pytest.FixtureRequest, seed_course: Course) -> Course:
+    folder = COURSES[request.param]
+    return seed_course if folder is None else validate_course(folder)
+
+
+@pytest.fixture(scope="module")
+def entries(course: Course) -> dict[str, PackageEntry]:
+    return {entry.name: entry for entry in render_scorm_package(course)}
+
+
+def manifest_of(entries: dict[str, PackageEntry]) -> etree._Element:
+    return etree.fromstring(entries[MANIFEST_NAME].read())
+
+
+def test_manifest_is_valid_against_the_official_schemas(
+    entries: dict[str, PackageEntry], schema_set: SchemaSet
+) -> None:
+    manifest = entries[MANIFEST_NAME]
+    assert manifest.schema == "scorm-manifest"
+    assert schema_set.problems(MANIFEST_NAME, "scorm-manifest", manifest.read()) == []
+
+
+def test_manifest_declares_scorm_12_and_one_item_per_case(
+    course: Course, entries: dict[str, PackageEntry]
+) -> None:
+    root = manifest_of(entries)
+    assert root.findtext("cp:metadata/cp:schema", namespaces=NS) == "ADL SCORM"
+    assert root.findtext("cp:metadata/cp:schemaversion", namespaces=NS) == "1.2"
+    organizations = root.findall("cp:organizations/cp:organization", NS)
+    assert len(organizations) == 1
+    assert root.find("cp:organizations", NS).get("default") == organizations[0].get("identifier")
+    items = organizations[0].findall("cp:item", NS)
+    assert [i.findtext("cp:title", namespaces=NS) for i in items] == [
+        manifest_title(c.title) for c in course.cases
+    ]
+    for item, case in zip(items, course.cases, strict=True):
+        mastery = item.findtext("adlcp:masteryscore", namespaces=NS)
+        expected = None if course.mastery_score is None else str(course.mastery_score)
+        assert mastery == expected
+        resource = root.find(
+            f"cp:resources/cp:resource[@identifier='{item.get('identifierref')}']", NS
+        )
+        assert resource.get(f"{{{NS['adlcp']}}}scormtype") == "sco"
+        assert resource.get("href") == f"cases/{case.id}/index.html"
+
+
+def test_lom_metadata_names_the_course(course: Course, entries: dict[str, PackageEntry]) -> None:
+    general = manifest_of(entries).find("cp:metadata/md:lom/md:general", NS)
+    assert general.findtext("md:title/md:langstring", namespaces=NS) == course.title
+    assert general.findtext("md:language", namespaces=NS) == course.language
+    assert general.findtext("md:description/md:langstring", namespaces=NS)
+    keywords = general.findall("md:keyword/md:langstring", NS)
+    assert [k.text for k in keywords] == list(
+        dict.fromkeys(k for case in course.cases for k in case.keywords)
+    )
+
+
+def loaded_files(page: str, html: bytes) -> set[str]:
+    """Every package file a SCO page loads: scripts, styles, images, viewer images."""
+    document = lxml.html.fromstring(html)
+    urls = [
+        *document.xpath("//script/@src"),
+        *document.xpath("//link[@rel='stylesheet']/@href"),
+        *document.xpath("//img/@src"),
+    ]
+    data = json.loads(document.get_element_by_id("player-data").text)
+    for image in data["images"].values():
+        urls.append(image["src"])
+        if image["annotated"]:
+            urls.append(image["annotated"]["src"])
+    base = f"http://package/{page}"
+    return {unquote(urljoin(base, url)).removeprefix("http://package/") for url in urls}
+
+
+def test_every_file_a_sco_loads_is_listed_in_its_resource(
+    course: Course, entries: dict[str, PackageEntry]
+) -> None:
+    root = manifest_of(entries)
+    for case in course.cases:
+        resource = root.find(f"cp:resources/cp:resource[@identifier='SCO-{case.id}']", NS)
+        listed = {unquote(f.get("href")) for f in resource.findall("cp:file", NS)}
+        page = f"cases/{case.id}/index.html"
+        loads = loaded_files(page, entries[page].read())
+        assert loads - listed == set()
+        assert page in listed
+        assert all(name in entries for name in listed)
+
+
+def test_every_package_file_belongs_to_a_resource(entries: dict[str, PackageEntry]) -> None:
+    assert_every_file_in_a_resource(entries)
+
+
+def assert_every_file_in_a_resource(entries: dict[str, PackageEntry]) -> None:
+    root = manifest_of(entries)
+    listed = {unquote(f.get("href")) for f in root.iterfind(".//cp:file", NS)}
+    assert set(entries) - {MANIFEST_NAME} == listed
+    identifiers = {r.get("identifier") for r in root.iterfind(".//cp:resource", NS)}
+    dependencies = {d.get("identifierref") for d in root.iterfind(".//cp:dependency", NS)}
+    assert dependencies <= identifiers
+
+
+def test_the_qti_items_travel_along_as_assets(
+    course: Course, entries: dict[str, PackageEntry]
+) -> None:
+    from qtiexport.qti import render_qti_package
+
+    qti = [e for e in render_qti_package(course) if e.name != MANIFEST_NAME]
+    assert qti, "the QTI renderer gave no files"
+    for entry in qti:
+        assert entries[f"qti/{entry.name}"].read() == entry.read()
+    assert "qti/imsmanifest.xml" not in entries
+    root = manifest_of(entries)
+    qti_resources = [
+        r for r in root.iterfind(".//cp:resource", NS) if r.get("identifier").startswith("QTI-")
+    ]
+    assert qti_resources
+    assert {r.get(f"{{{NS['adlcp']}}}scormtype") for r in qti_resources} == {"asset"}
+
+
+def test_rendering_is_deterministic(course: Course, entries: dict[str, PackageEntry]) -> None:
+    again = render_scorm_package(course)
+    assert [e.name for e in again] == list(entries)
+    assert [e.read() for e in again] == [e.read() for e in entries.values()]
+    assert list(entries)[0] == MANIFEST_NAME
+
+
+def test_inline_json_cannot_close_its_script_element() -> None:
+    text = str(inline_json({"title": "</script><!-- & ]]> \u2028"}))
+    assert "<" not in text and ">" not in text and "&" not in text
+    assert "\u2028" not in text
+    assert json.loads(text) == {"title": "</script><!-- & ]]> \u2028"}
+
+
+def test_long_titles_are_shortened_for_the_manifest_only() -> None:
+    assert manifest_title("x" * 200) == "x" * 200
+    shortened = manifest_title("word " * 60)
+    assert len(shortened) == 200 and shortened.endswith("…")
+
+
+def test_build_command_writes_the_scorm_zip_next_to_the_qti_zip(
+    run_cli, tmp_path: Path, schema_set: SchemaSet
+) -> None:
+    arguments = ("build", str(FIXTURES / "player-types"), "-o", str(tmp_path))
+    arguments += ("--schemas", str(schema_set.folder))
+    result = run_cli(*arguments)
+    assert result.exit_code == 0, result.output
+    scorm = tmp_path / "player-types-scorm12.zip"
+    assert scorm.is_file() and (tmp_path / "player-types-qti21.zip").is_file()
+    with zipfile.ZipFile(scorm) as archive:
+        names = archive.namelist()
+    assert names[0] == MANIFEST_NAME
+    assert "cases/types/index.html" in names
+    assert (tmp_path / "player-types" / "scorm12" / "cases" / "types" / "index.html").is_file()
+    first = scorm.read_bytes()
+    again = run_cli(*arguments, "--target", "scorm12")
+    assert again.exit_code == 0, again.output
+    assert scorm.read_bytes() == first  # byte-identical for identical input
+
+
+def test_pages_have_unique_ids_and_every_control_is_labelled(
+    course: Course, entries: dict[str, PackageEntry]
+) -> None:
+    for case in course.cases:
+        document = lxml.html.fromstring(entries[f"cases/{case.id}/index.html"].read())
+        ids = document.xpath("//@id")
+        assert len(ids) == len(set(ids)), "duplicate ids"
+        for attribute in ("for", "aria-labelledby", "aria-describedby"):
+            for value in document.xpath(f"//@{attribute}"):
+                assert set(value.split()) <= set(ids), f"{attribute}={value!r} names no element"
+        labelled = set(document.xpath("//label/@for"))
+        for control in document.xpath("//input"):
+            assert control.get("id") in labelled or control.get("aria-label"), control.attrib
+        for button in document.xpath("//button"):
+            assert button.text_content().strip() or button.get("aria-label"), button.attrib
+        for image in document.xpath("//img"):
+            assert image.get("alt") is not None
+        assert document.get("lang") == course.language
+
+
+def test_the_seed_case_comes_through_complete_in_its_sco(seed_course: Course) -> None:
+    entries = {e.name: e for e in render_scorm_package(seed_course)}
+    page = lxml.html.fromstring(entries["cases/tumoral-calcinosis/index.html"].read())
+    text = normalise(" ".join(page.xpath("//body//text()")))
+    seed = read_seed(SEED_TEXT)
+    missing = [line for line in seed.other_lines if line not in text]
+    missing += [stem for stem in seed.questions.values() if stem not in text]
+    missing += [c for choices in seed.choices.values() for c in choices.values() if c not in text]
+    missing += [answer for _, answer in seed.answers.values() if answer not in text]
+    assert missing == []
+
+
+def test_weightings_stay_within_what_scorm_12_accepts(seed_course: Course) -> None:
+    case = seed_course.cases[0]
+    heavy = [replace(q, points=400 if i == 0 else 2) for i, q in enumerate(case.questions)]
+    data = player_data(seed_course, replace(case, questions=tuple(heavy)))
+    assert [q["weighting"] for q in data["questions"]] == ["100", "0.5", "0.5", "0.5", "0.5"]
+
+
+def test_images_are_stored_once_and_never_missing(
+    seed_course: Course, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = [e.name for e in render_scorm_package(seed_course)]
+    images = [n for n in names if n.endswith(".png")]
+    assert len(images) == len(set(images)) == 4  # shared by the SCO and the QTI items
+    # Should the QTI package ever leave an image out, the SCORM package still has it.
+    without_media = [
+        e for e in scorm.render_qti_package(seed_course) if not e.name.startswith("media/")
+    ]
+    monkeypatch.setattr(scorm, "render_qti_package", lambda course: iter(without_media))
+    entries = {e.name: e for e in render_scorm_package(seed_course)}
+    assert [n for n in entries if n.endswith(".png")] == images
+    assert_every_file_in_a_resource(entries)
