@@ -25,6 +25,7 @@ from qtiexport.model import Case, Course, Image, Question
 from qtiexport.package import PackageEntry
 from qtiexport.templating import render_template
 
+MANIFEST_NAME = "imsmanifest.xml"
 ALWAYS_SHOWN = ("explanation", "teaching")
 INTERACTION_TYPES = {
     "single": "choiceInteraction",
@@ -51,12 +52,14 @@ def media_href(case: Case, image: Image) -> str:
     return f"media/{case.id}/{image.href}"
 
 
-def case_images(case: Case) -> Iterator[Image]:
-    """Every image file of a case, annotated versions included, each once."""
+def case_images(case: Case) -> list[Image]:
+    """Every image file of a case, annotated versions included, each file once."""
+    files: dict[str, Image] = {}
     for image in case.images:
-        yield image
+        files.setdefault(image.href, image)
         if image.annotated is not None:
-            yield image.annotated
+            files.setdefault(image.annotated.href, image.annotated)
+    return list(files.values())
 
 
 def render_figure(case: Case, image: Image, base: str) -> Markup:
@@ -319,14 +322,21 @@ def render_manifest(course: Course) -> bytes:
     )
 
 
+def render_qti_manifest(course: Course) -> PackageEntry:
+    return PackageEntry(MANIFEST_NAME, render_manifest(course), schema="qti-manifest")
+
+
+def render_qti_case(course: Course, case: Case) -> Iterator[PackageEntry]:
+    """The test, items and images of one case, in a fixed order."""
+    yield PackageEntry(test_href(case), render_test(course, case), schema="qti")
+    for question in case.questions:
+        yield PackageEntry(item_href(question), render_item(course, case, question), schema="qti")
+    for image in case_images(case):
+        yield PackageEntry(media_href(case, image), image.file)
+
+
 def render_qti_package(course: Course) -> Iterator[PackageEntry]:
     """Every file of the QTI package, one at a time, in a fixed order."""
-    yield PackageEntry("imsmanifest.xml", render_manifest(course), schema="qti-manifest")
+    yield render_qti_manifest(course)
     for case in course.cases:
-        yield PackageEntry(test_href(case), render_test(course, case), schema="qti")
-        for question in case.questions:
-            yield PackageEntry(
-                item_href(question), render_item(course, case, question), schema="qti"
-            )
-        for image in case_images(case):
-            yield PackageEntry(media_href(case, image), image.file)
+        yield from render_qti_case(course, case)

@@ -19,19 +19,25 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import quote
 
-from lxml import etree
 from markupsafe import Markup
 
 from qtiexport import __version__
 from qtiexport.markdown import markdown_to_text, markdown_to_xhtml
 from qtiexport.model import Case, Course, Image, Question
 from qtiexport.package import PackageEntry
-from qtiexport.qti import media_href, render_qti_package
+from qtiexport.qti import (
+    MANIFEST_NAME as QTI_MANIFEST_NAME,
+)
+from qtiexport.qti import (
+    case_images,
+    manifest_resources,
+    media_href,
+    render_qti_case,
+)
 from qtiexport.templating import render_template, templates_dir
 from qtiexport.tracking import STATE_VERSION
 
@@ -96,21 +102,6 @@ def image_entry_name(case: Case, image: Image) -> str:
 def image_src(case: Case, image: Image) -> str:
     """The URL of an image as the case's SCO page refers to it."""
     return relative_to_sco(image_entry_name(case, image))
-
-
-def case_images(case: Case) -> list[Image]:
-    """Every image file a case's page shows, the annotated versions included, once each."""
-    seen: dict[str, Image] = {}
-    candidates: list[Image] = []
-    for image in case.images:
-        candidates.append(image)
-        if image.annotated is not None:
-            candidates.append(image.annotated)
-    for question in case.questions:
-        candidates.extend(question.images)
-    for image in candidates:
-        seen.setdefault(image.href, image)
-    return list(seen.values())
 
 
 def player_asset_paths() -> list[str]:
@@ -391,49 +382,22 @@ class ManifestResource:
     keywords: tuple[str, ...] = ()
 
 
-def _qti_resources(entries: list[PackageEntry]) -> list[ManifestResource]:
+def qti_resources(course: Course) -> list[ManifestResource]:
     """The QTI package's own resources, re-listed as SCORM assets under `qti/`.
 
-    Mirroring the QTI manifest keeps its grouping (an item with its images) instead of
-    one undifferentiated list; files no QTI resource lists still get listed, so every
-    file of the package belongs to some resource.
+    Taken from the same description the QTI manifest is rendered from, so the grouping
+    (an item with its images) is kept and nothing has to be rendered twice.
     """
-    manifest = next((e for e in entries if e.name == MANIFEST_NAME), None)
-    resources: list[ManifestResource] = []
-    listed: set[str] = set()
-    if manifest is not None:
-        root = etree.fromstring(manifest.read(), etree.XMLParser(resolve_entities=False))
-        for namespace in QTI_CP_NAMESPACES:
-            for resource in root.iterfind(f".//{{{namespace}}}resource"):
-                files = tuple(
-                    f"{QTI_FOLDER}/{f.get('href')}"
-                    for f in resource.iterfind(f"{{{namespace}}}file")
-                    if f.get("href")
-                )
-                listed.update(files)
-                dependencies = tuple(
-                    f"QTI-{d.get('identifierref')}"
-                    for d in resource.iterfind(f"{{{namespace}}}dependency")
-                    if d.get("identifierref")
-                )
-                href = resource.get("href")
-                resources.append(
-                    ManifestResource(
-                        identifier=f"QTI-{resource.get('identifier')}",
-                        scorm_type="asset",
-                        href=f"{QTI_FOLDER}/{href}" if href else None,
-                        files=files,
-                        dependencies=dependencies,
-                    )
-                )
-    leftovers = tuple(
-        url(f"{QTI_FOLDER}/{e.name}")
-        for e in entries
-        if e.name != MANIFEST_NAME and url(f"{QTI_FOLDER}/{e.name}") not in listed
-    )
-    if leftovers:
-        resources.append(ManifestResource("QTI-other-files", "asset", None, leftovers))
-    return resources
+    return [
+        ManifestResource(
+            identifier=f"QTI-{resource['identifier']}",
+            scorm_type="asset",
+            href=url(f"{QTI_FOLDER}/{resource['href']}") if resource["href"] else None,
+            files=tuple(url(f"{QTI_FOLDER}/{f}") for f in resource["files"]),
+            dependencies=tuple(f"QTI-{d}" for d in resource["dependencies"]),
+        )
+        for resource in manifest_resources(course)
+    ]
 
 
 def _sco_resource(case: Case) -> ManifestResource:
@@ -458,11 +422,11 @@ def manifest_title(text: str) -> str:
     return text[: MAX_MANIFEST_TITLE - 1].rstrip() + "…"
 
 
-def render_manifest(course: Course, qti_resources: list[ManifestResource]) -> bytes:
+def render_manifest(course: Course) -> bytes:
     resources = [
         *(_sco_resource(case) for case in course.cases),
         ManifestResource("PLAYER", "asset", None, tuple(url(p) for p in player_asset_paths())),
-        *qti_resources,
+        *qti_resources(course),
     ]
     keywords = list(dict.fromkeys(k for case in course.cases for k in case.keywords))
     # The course description is Markdown; LOM wants plain text.
@@ -489,37 +453,31 @@ def render_manifest(course: Course, qti_resources: list[ManifestResource]) -> by
 # -------------------------------------------------------------------------- entry
 
 
-def render_scorm_package(course: Course) -> list[PackageEntry]:
-    """Every file of the SCORM 1.2 package, manifest first, in a fixed order."""
-    qti = list(render_qti_package(course))  # it streams; the manifest needs them all
-    entries = [
-        PackageEntry(
-            MANIFEST_NAME,
-            render_manifest(course, _qti_resources(qti)),
-            schema="scorm-manifest",
-        )
-    ]
+def render_scorm_course_files(course: Course) -> Iterator[PackageEntry]:
+    """The manifest and the player's shared files."""
+    yield PackageEntry(MANIFEST_NAME, render_manifest(course), schema="scorm-manifest")
     assets = templates_dir() / "scorm" / "assets"
-    entries.extend(
-        PackageEntry(path, (assets / name).read_bytes())
-        for path, name in zip(player_asset_paths(), PLAYER_ASSETS, strict=True)
-    )
-    entries.extend(
-        PackageEntry(sco_path(case), render_sco(course, case).encode("utf-8"))
-        for case in course.cases
-    )
-    # The QTI documents keep their schema, so `--target scorm12` alone still checks them.
-    entries.extend(
-        PackageEntry(f"{QTI_FOLDER}/{e.name}", e.data, e.schema)
-        for e in qti
-        if e.name != MANIFEST_NAME
-    )
-    # The images normally came with the QTI media; any the QTI package left out are added.
-    names = {e.name for e in entries}
+    for path, name in zip(player_asset_paths(), PLAYER_ASSETS, strict=True):
+        yield PackageEntry(path, (assets / name).read_bytes())
+
+
+def render_sco_entry(course: Course, case: Case) -> PackageEntry:
+    return PackageEntry(sco_path(case), render_sco(course, case).encode("utf-8"))
+
+
+def as_scorm_entry(qti_entry: PackageEntry) -> PackageEntry | None:
+    """A QTI file as the SCORM package carries it: under `qti/`, with its schema, so that
+    `--target scorm12` alone still checks the QTI documents. Its manifest stays out."""
+    if qti_entry.name == QTI_MANIFEST_NAME:
+        return None
+    return PackageEntry(f"{QTI_FOLDER}/{qti_entry.name}", qti_entry.data, qti_entry.schema)
+
+
+def render_scorm_package(course: Course) -> Iterator[PackageEntry]:
+    """Every file of the SCORM 1.2 package, manifest first, in a fixed order: the shared
+    files, then per case its SCO and its QTI test, items and images."""
+    yield from render_scorm_course_files(course)
     for case in course.cases:
-        for image in case_images(case):
-            name = image_entry_name(case, image)
-            if name not in names:
-                names.add(name)
-                entries.append(PackageEntry(name, Path(image.file)))
-    return entries
+        yield render_sco_entry(course, case)
+        for entry in render_qti_case(course, case):
+            yield as_scorm_entry(entry)
