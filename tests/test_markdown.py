@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
 from lxml import etree
 
 from qtiexport.markdown import check_markdown, markdown_to_text, markdown_to_xhtml
@@ -47,3 +49,23 @@ def test_unsafe_links_are_reported() -> None:
 
 def test_plain_text() -> None:
     assert markdown_to_text("Tumoral *calcinosis*\n\n- a\n- b") == "Tumoral calcinosis a b"
+
+
+@given(
+    st.one_of(
+        st.text(st.characters(blacklist_categories=("Cs",)), max_size=80),
+        st.from_regex(r"[A-Za-z“(][A-Za-z0-9 ,.:;'\"“”/()+%=#-]{0,60}", fullmatch=True),
+    )
+)
+def test_plain_lines_render_as_the_parser_renders_them(text: str) -> None:
+    from qtiexport.markdown import _render_xhtml, is_plain_line
+
+    if is_plain_line(text):
+        assert markdown_to_xhtml(text) == _render_xhtml(text, False)
+        assert markdown_to_xhtml(text, inline=True) == _render_xhtml(text, True)
+
+
+def test_lines_that_markdown_reads_as_blocks_are_parsed() -> None:
+    assert "<li>A good year</li>" in markdown_to_xhtml("1986. A good year")
+    assert markdown_to_xhtml("- item").startswith("<ul>")
+    assert markdown_to_xhtml("# Title") == "<h1>Title</h1>"

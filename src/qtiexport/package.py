@@ -93,6 +93,7 @@ class PackageWriter:
         self.raw = os.fdopen(handle, "wb")
         self.archive = zipfile.ZipFile(self.raw, "w")
         self.names: set[str] = set()
+        self.folders: set[Path] = set()
         self.committed = False
 
     def add(self, name: str, data: bytes) -> None:
@@ -102,7 +103,9 @@ class PackageWriter:
         self.names.add(name.casefold())
         self.archive.writestr(_zip_info(name, self.stamp), data, compresslevel=6)
         path = self.temp_tree.joinpath(*name.split("/"))
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.parent not in self.folders:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.folders.add(path.parent)
         path.write_bytes(data)
 
     def commit(self) -> int:
