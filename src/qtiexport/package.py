@@ -10,8 +10,10 @@ leaves the previous package as it was.
 from __future__ import annotations
 
 import os
+import queue
 import shutil
 import tempfile
+import threading
 import time
 import zipfile
 from dataclasses import dataclass
@@ -77,9 +79,14 @@ def _zip_info(name: str, stamp: tuple[int, int, int, int, int, int]) -> zipfile.
 class PackageWriter:
     """Streams entries into a temporary zip and tree; `commit` renames both into place.
 
-    Nothing is kept in memory but the entry being written. Until `commit`, the previous
-    package at the target paths is untouched; `discard` removes the temporary files.
+    A background thread compresses and writes, in the order the entries were added, while
+    the caller renders the next document: zlib and file writes release the GIL, so this
+    uses a second core. The queue is short, so memory holds only a few documents. Until
+    `commit`, the previous package at the target paths is untouched; `discard` removes the
+    temporary files.
     """
+
+    QUEUE_LENGTH = 64
 
     def __init__(self, zip_path: Path, tree_path: Path):
         self.zip_path = zip_path
@@ -95,12 +102,29 @@ class PackageWriter:
         self.names: set[str] = set()
         self.folders: set[Path] = set()
         self.committed = False
+        self.failure: BaseException | None = None
+        self.queue: queue.Queue[tuple[str, bytes] | None] = queue.Queue(self.QUEUE_LENGTH)
+        self.worker = threading.Thread(target=self._write_queued, daemon=True)
+        self.worker.start()
 
     def add(self, name: str, data: bytes) -> None:
         check_entry_name(name)
         if name.casefold() in self.names:
             raise PackageError(f"two files would share the package path {name!r}")
         self.names.add(name.casefold())
+        self._raise_failure()
+        self.queue.put((name, data))
+
+    def _write_queued(self) -> None:
+        while (item := self.queue.get()) is not None:
+            if self.failure is not None:
+                continue  # drain, so that `add` never blocks on a dead writer
+            try:
+                self._write(*item)
+            except BaseException as exc:  # handed to the caller by add or commit
+                self.failure = exc
+
+    def _write(self, name: str, data: bytes) -> None:
         self.archive.writestr(_zip_info(name, self.stamp), data, compresslevel=6)
         path = self.temp_tree.joinpath(*name.split("/"))
         if path.parent not in self.folders:
@@ -108,8 +132,19 @@ class PackageWriter:
             self.folders.add(path.parent)
         path.write_bytes(data)
 
+    def _raise_failure(self) -> None:
+        if self.failure is not None:
+            raise PackageError(f"writing the package failed: {self.failure}") from self.failure
+
+    def _stop_worker(self) -> None:
+        if self.worker.is_alive():
+            self.queue.put(None)
+            self.worker.join()
+
     def commit(self) -> int:
         """Finish the zip and put zip and tree in place; return the number of files."""
+        self._stop_worker()
+        self._raise_failure()
         self.archive.close()
         self.raw.flush()
         os.fsync(self.raw.fileno())
@@ -129,6 +164,7 @@ class PackageWriter:
     def discard(self) -> None:
         if self.committed:
             return
+        self._stop_worker()
         if not self.raw.closed:
             self.archive.close()
             self.raw.close()
