@@ -25,6 +25,10 @@ class Diagnostic:
     location: Location
     message: str
 
+    def __post_init__(self) -> None:
+        # One error, one line: author text quoted in a message may hold line breaks.
+        object.__setattr__(self, "message", " ".join(self.message.split()))
+
     def __str__(self) -> str:
         return f"{self.location}: error: {self.message}"
 

@@ -289,9 +289,10 @@ def check_identifier(value: str, where: Location, diags: Diagnostics) -> bool:
         )
         return False
     if not IDENTIFIER.match(value):
+        shown = value if len(value) <= 40 else value[:40] + "…"
         diags.error(
             where,
-            f"`{value}` is not a valid identifier: it must start with a letter "
+            f"`{shown}` is not a valid identifier: it must start with a letter "
             "or `_` and contain only letters, digits, `_`, `-` and `.`",
         )
         return False
