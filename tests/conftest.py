@@ -53,3 +53,23 @@ def run_cli():
 settings.register_profile("ci", max_examples=25, deadline=None, derandomize=True)
 settings.register_profile("large", max_examples=500, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Debian Chromium for the whole run (never a downloaded browser)."""
+    from lms.harness import launch_chromium
+
+    with launch_chromium() as chromium:
+        yield chromium
+
+
+@pytest.fixture
+def lms(browser, server):
+    """A page with the test LMS, for the module's `server`; fails on any script error."""
+    from lms.harness import open_lms
+
+    session = open_lms(browser, server)
+    yield session
+    assert session.errors == [], "the page raised script errors"
+    session.page.context.close()

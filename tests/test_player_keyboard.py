@@ -19,18 +19,12 @@ from lms.harness import (
     build_scorm_package,
     go_on,
     initial_cmi,
-    shared_browser,
+    open_lms,
 )
 from qtiexport.schemas import SchemaSet
 
 CHOICE_KEYS = "abcde"
 MAX_TABS = 80
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    yield shared_browser.acquire()
-    shared_browser.release()
 
 
 @pytest.fixture(scope="module")
@@ -40,20 +34,6 @@ def server(tmp_path_factory: pytest.TempPathFactory, schema_set: SchemaSet) -> I
     lms.mount("seed", build_scorm_package(CONTENT_FOLDER, output / "seed", schema_set))
     yield lms
     lms.close()
-
-
-def open_lms(browser: Browser, server: LmsServer, width: int, height: int = 900) -> LmsSession:
-    context = browser.new_context(viewport={"width": width, "height": height})
-    context.set_default_timeout(5000)
-    return LmsSession(context.new_page(), server)
-
-
-@pytest.fixture
-def lms(browser: Browser, server: LmsServer) -> Iterator[LmsSession]:
-    session = open_lms(browser, server, 1280)
-    yield session
-    assert session.errors == []
-    session.page.context.close()
 
 
 def focused(frame: Frame) -> dict[str, str]:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Frame
+from playwright.sync_api import Frame
 
 from lms.harness import (
     CONTENT_FOLDER,
@@ -19,7 +19,6 @@ from lms.harness import (
     build_scorm_package,
     go_on,
     initial_cmi,
-    shared_browser,
 )
 from qtiexport.schemas import SchemaSet
 from qtiexport.tracking import SUSPEND_DATA_LIMIT, encode_state, longest_state
@@ -30,12 +29,6 @@ LONG_COURSE = Path(__file__).resolve().parent / "fixtures" / "player-long"
 WORST_TEXT = ('"\\' * 128)[:255]
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    yield shared_browser.acquire()
-    shared_browser.release()
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, schema_set: SchemaSet) -> Iterator[LmsServer]:
     lms = LmsServer()
@@ -44,16 +37,6 @@ def server(tmp_path_factory: pytest.TempPathFactory, schema_set: SchemaSet) -> I
     lms.mount("long", build_scorm_package(LONG_COURSE, output / "long", schema_set))
     yield lms
     lms.close()
-
-
-@pytest.fixture
-def lms(browser: Browser, server: LmsServer) -> Iterator[LmsSession]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(5000)
-    session = LmsSession(context.new_page(), server)
-    yield session
-    assert session.errors == []
-    context.close()
 
 
 def resume_data(cmi: dict[str, Any], mastery_score: int | None = 80) -> dict[str, Any]:

@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser
 
 from lms.harness import (
     CONTENT_FOLDER,
@@ -26,18 +25,11 @@ from lms.harness import (
     build_scorm_package,
     go_on,
     initial_cmi,
-    shared_browser,
 )
 from qtiexport.schemas import SchemaSet
 from qtiexport.validate import validate_course
 
 INJECTION_COURSE = Path(__file__).resolve().parent / "fixtures" / "player-injection"
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    yield shared_browser.acquire()
-    shared_browser.release()
 
 
 @pytest.fixture(scope="module")
@@ -48,15 +40,6 @@ def server(tmp_path_factory: pytest.TempPathFactory, schema_set: SchemaSet) -> I
     lms.mount("inject", build_scorm_package(INJECTION_COURSE, output / "inject", schema_set))
     yield lms
     lms.close()
-
-
-@pytest.fixture
-def lms(browser: Browser, server: LmsServer) -> Iterator[LmsSession]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(5000)
-    session = LmsSession(context.new_page(), server)
-    yield session
-    context.close()
 
 
 def test_author_text_is_shown_as_text_and_runs_nothing(lms: LmsSession, server: LmsServer) -> None:

@@ -24,7 +24,6 @@ from lms.harness import (
     build_scorm_package,
     go_on,
     initial_cmi,
-    shared_browser,
 )
 from qtiexport.schemas import SchemaSet
 
@@ -32,12 +31,6 @@ CMI_TIMESPAN = re.compile(r"^\d{2,4}:\d{2}:\d{2}(\.\d{1,2})?$")
 CMI_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,2})?$")
 WRONG_TWICE = {**SEED_KEYS, "q2": "a", "q4": "d"}  # 3 of 5 right: 60 %
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    yield shared_browser.acquire()
-    shared_browser.release()
 
 
 @pytest.fixture(scope="module")
@@ -48,16 +41,6 @@ def server(tmp_path_factory: pytest.TempPathFactory, schema_set: SchemaSet) -> I
     lms.mount("types", build_scorm_package(FIXTURES / "player-types", output / "t", schema_set))
     yield lms
     lms.close()
-
-
-@pytest.fixture
-def lms(browser: Browser, server: LmsServer) -> Iterator[LmsSession]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(5000)
-    session = LmsSession(context.new_page(), server)
-    yield session
-    assert session.errors == [], "the page raised script errors"
-    context.close()
 
 
 def complete_seed(lms: LmsSession, server: LmsServer, keys: dict[str, str], **initial) -> Frame:

@@ -11,13 +11,15 @@ from __future__ import annotations
 import shutil
 import threading
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from playwright.sync_api import Browser, Frame, Page, Playwright, Request, Route, sync_playwright
+from playwright.sync_api import Browser, Frame, Page, Request, Route, sync_playwright
 
 from qtiexport.build import build_course
 from qtiexport.schemas import SchemaSet
@@ -108,35 +110,20 @@ class LmsServer:
 # ------------------------------------------------------------------- browser
 
 
-class _SharedBrowser:
-    """One Chromium for the whole session, however many test modules ask for it."""
-
-    def __init__(self) -> None:
-        self.users = 0
-        self.playwright: Playwright | None = None
-        self.browser: Browser | None = None
-
-    def acquire(self) -> Browser:
-        if self.browser is None:
-            executable = shutil.which("chromium")
-            if executable is None:
-                raise RuntimeError("Debian's chromium is needed: apt-get install chromium")
-            self.playwright = sync_playwright().start()
-            self.browser = self.playwright.chromium.launch(
-                executable_path=executable, headless=True, args=CHROMIUM_ARGS
-            )
-        self.users += 1
-        return self.browser
-
-    def release(self) -> None:
-        self.users -= 1
-        if self.users == 0 and self.browser is not None and self.playwright is not None:
-            self.browser.close()
-            self.playwright.stop()
-            self.browser = self.playwright = None
-
-
-shared_browser = _SharedBrowser()
+@contextmanager
+def launch_chromium() -> Iterator[Browser]:
+    """Debian's Chromium, headless, driven by Playwright."""
+    executable = shutil.which("chromium")
+    if executable is None:
+        raise RuntimeError("Debian's chromium is needed: apt-get install chromium")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=executable, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
 
 
 # ------------------------------------------------------------------ sessions
@@ -162,6 +149,13 @@ class RequestLog:
         else:
             self.blocked.append(request.url)
             route.abort()
+
+
+def open_lms(browser: Browser, server: LmsServer, width: int = 1280, height: int = 900):
+    """A new page of the given size with the test LMS."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    context.set_default_timeout(5000)
+    return LmsSession(context.new_page(), server)
 
 
 class LmsSession:
