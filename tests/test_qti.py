@@ -301,3 +301,29 @@ def test_render_unknown_id_is_a_usage_error(run_cli) -> None:
     result = run_cli("render", str(CONTENT), "q44")
     assert result.exit_code == 2
     assert "no question or case `q44`" in result.stderr
+
+
+def test_large_documents_are_checked_while_streaming(all_types: Course, schema_set, monkeypatch):
+    """Valid ones pass without being read whole; invalid ones still get every line."""
+    import qtiexport.schemas as schemas
+
+    manifest = package(all_types)["imsmanifest.xml"]
+    broken = manifest.replace(b'<file href="items/tf_true.xml"/>', b'<file hrf="x"/>')
+    line = broken[: broken.index(b'<file hrf="x"/>')].count(b"\n") + 1
+    monkeypatch.setattr(schemas, "STREAMING_ABOVE", 100)
+    whole_reads = []
+    real_fromstring = schemas.etree.fromstring
+
+    def counting_fromstring(*args, **kwargs):
+        whole_reads.append(1)
+        return real_fromstring(*args, **kwargs)
+
+    monkeypatch.setattr(schemas.etree, "fromstring", counting_fromstring)
+    assert schema_set.problems("m.xml", "qti-manifest", manifest) == []
+    assert whole_reads == []
+    element = "Element '{http://www.imsglobal.org/xsd/imscp_v1p1}file'"
+    assert schema_set.problems("m.xml", "qti-manifest", broken) == [
+        f"m.xml:{line}: {element}, attribute 'hrf': The attribute 'hrf' is not allowed.",
+        f"m.xml:{line}: {element}: The attribute 'href' is required but missing.",
+    ]
+    assert whole_reads == [1]

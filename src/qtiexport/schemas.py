@@ -20,6 +20,7 @@ SCHEMA_FILES = {
     "scorm-manifest": "scorm12/scorm12.xsd",
 }
 ENVIRONMENT_VARIABLE = "QTIEXPORT_SCHEMAS"
+STREAMING_ABOVE = 1024 * 1024  # bytes
 
 
 class SchemaFolderError(Exception):
@@ -57,7 +58,15 @@ class SchemaSet:
         return _compile((self.folder / SCHEMA_FILES[kind]).resolve())
 
     def problems(self, name: str, kind: str, data: bytes) -> list[str]:
-        """Every schema violation in one document, as `name:line: message`."""
+        """Every schema violation in one document, as `name:line: message`.
+
+        A large document (the manifest of a big question bank) is first checked while it
+        is parsed, dropping each element once read, so that memory stays flat when it is
+        valid; only an invalid one is read whole, to report every violation and its line.
+        """
+        if len(data) > STREAMING_ABOVE and self._valid_when_streamed(kind, data):
+            return []
+        # Small, or invalid: the whole tree gives every violation with its line.
         try:
             document = etree.fromstring(data, etree.XMLParser(resolve_entities=False))
         except etree.XMLSyntaxError as exc:
@@ -66,3 +75,17 @@ class SchemaSet:
         if schema.validate(document):
             return []
         return [f"{name}:{e.line}: {e.message}" for e in schema.error_log]
+
+    def _valid_when_streamed(self, kind: str, data: bytes) -> bool:
+        parser = etree.XMLPullParser(
+            events=("end",), schema=self.schema(kind), resolve_entities=False
+        )
+        try:
+            for chunk in range(0, len(data), 65536):
+                parser.feed(data[chunk : chunk + 65536])
+                for _, element in parser.read_events():
+                    element.clear(keep_tail=True)
+            parser.close()
+        except etree.XMLSyntaxError:
+            return False
+        return True
