@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -26,7 +27,7 @@ error_format = click.option(
 )
 
 
-def report_errors(error: ContentError, fmt: str) -> None:
+def report_errors(error: ContentError, fmt: str) -> NoReturn:
     """Print every error of the run in the chosen format and exit with status 1."""
     output = FORMATTERS[fmt](error.diagnostics)
     # Annotations and JSON are read by machines from standard output.
@@ -39,4 +40,3 @@ def load_checked_course(path: Path, fmt: str) -> Course:
         return validate_course(path)
     except ContentError as error:
         report_errors(error, fmt)
-        raise  # unreachable: report_errors exits
