@@ -232,3 +232,20 @@ def test_author_text_never_becomes_markup_in_xml(hostile_build: Path, target: st
             )
         for payload in PAYLOADS:
             assert payload in seen_text, payload
+
+
+def test_worker_processes_write_the_same_bytes_as_one_process(tmp_path: Path) -> None:
+    sys.path.insert(0, str(REPO))
+    from benchmarks.generate_course import generate_course
+
+    generate_course(tmp_path / "course", cases=6, questions=20, images=1, seed=11)
+    zips = {}
+    for workers in ("2", "1"):
+        out = tmp_path / f"out-{workers}"
+        done = run_build(
+            ["course", "-o", str(out)], cwd=tmp_path, env={"QTIEXPORT_WORKERS": workers}
+        )
+        assert done.returncode == 0, done.stderr
+        zips[workers] = {p.name: p.read_bytes() for p in sorted(out.glob("*.zip"))}
+    assert len(zips["2"]) == 2
+    assert zips["2"] == zips["1"]
