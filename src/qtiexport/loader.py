@@ -23,6 +23,7 @@ NODES_PER_CHARACTER = 4
 MAX_DEPTH = 100
 # libyaml's composer is about fifteen times faster and keeps the same marks.
 COMPOSER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+STRING_TAG = "tag:yaml.org,2002:str"
 # A YAML file larger than this is not a hand-written course file.
 MAX_FILE_BYTES = 20 * 1024 * 1024
 
@@ -118,6 +119,8 @@ class _Converter:
                 )
             )
         if isinstance(node, yaml.ScalarNode):
+            if node.tag == STRING_TAG:  # most values: the text as written
+                return Node(node.value, where, raw=node.value, style=node.style)
             try:
                 value = self.scalars.construct_object(node)
             except (yaml.YAMLError, ValueError, OverflowError):

@@ -100,6 +100,8 @@ def _walk(tokens):
 
 def check_markdown(text: str) -> list[MarkdownProblem]:
     """Everything in the text that would be unsafe or lost in the packages."""
+    if is_plain_line(text):
+        return []  # no markup at all, so nothing unsafe
     problems: list[MarkdownProblem] = []
     tokens = _parser().parse(text)
     block_line = 0
