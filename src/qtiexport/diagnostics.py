@@ -48,12 +48,6 @@ class Diagnostics:
     def __bool__(self) -> bool:
         return bool(self.items)
 
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def sorted(self) -> list[Diagnostic]:
-        return sorted(set(self.items))
-
 
 class ContentError(Exception):
     """The course has errors; carries all of them, sorted by file and line."""

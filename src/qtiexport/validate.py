@@ -184,11 +184,12 @@ class Fields:
             return default
         return value
 
-    def text_list(self, key: str, *, single_allowed: bool = True) -> tuple[str, ...]:
+    def text_list(self, key: str) -> tuple[str, ...]:
+        """A list of texts; a single text stands for a list of one."""
         node = self.values.get(key)
         if node is None:
             return ()
-        if node.is_scalar and single_allowed and node.value is not None:
+        if node.is_scalar and node.value is not None:
             value = read_text(node, f"`{key}` of {self.what}", self.diags)
             return (value,) if value is not None else ()
         if not node.is_list:
