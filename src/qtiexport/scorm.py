@@ -294,7 +294,7 @@ def _markdown(text: str | None, *, inline: bool = False) -> Markup | None:
     """Author Markdown as checked XHTML: the only author text the page takes as markup."""
     if not text:
         return None
-    return Markup(markdown_to_xhtml(text, inline=inline))
+    return markdown_to_xhtml(text, inline=inline)
 
 
 def _image_view(case: Case, image: Image, scope: str) -> ImageView:
