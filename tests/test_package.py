@@ -1,0 +1,52 @@
+"""The package writer: safe entry names, atomic replacement, no leftovers."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from qtiexport.package import TEMP_PREFIX, PackageError, PackageWriter, check_entry_name
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["/etc/passwd", "../x", "a/../b", "a//b", "./a", "a\\b", "C:/x", "c:x", "", "a/", "a/./b"],
+)
+def test_unsafe_entry_names_are_refused(name: str) -> None:
+    with pytest.raises(PackageError):
+        check_entry_name(name)
+
+
+def test_plain_relative_names_pass() -> None:
+    assert check_entry_name("qti/items/q1.xml") == "qti/items/q1.xml"
+
+
+def test_names_differing_only_in_case_are_refused(tmp_path: Path) -> None:
+    writer = PackageWriter(tmp_path / "p.zip", tmp_path / "p")
+    writer.add("images/X.png", b"1")
+    with pytest.raises(PackageError):
+        writer.add("images/x.png", b"2")
+    writer.discard()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_commit_replaces_zip_and_tree_and_discard_leaves_nothing(tmp_path: Path) -> None:
+    first = PackageWriter(tmp_path / "p.zip", tmp_path / "p")
+    first.add("a.txt", b"one")
+    assert first.commit() == 1
+    second = PackageWriter(tmp_path / "p.zip", tmp_path / "p")
+    second.add("b/c.txt", b"two")
+    assert any(p.name.startswith(TEMP_PREFIX) for p in tmp_path.iterdir())
+    second.discard()  # a failed build: the first package stays
+    with zipfile.ZipFile(tmp_path / "p.zip") as archive:
+        assert archive.namelist() == ["a.txt"]
+    assert (tmp_path / "p" / "a.txt").read_bytes() == b"one"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p", "p.zip"]
+    third = PackageWriter(tmp_path / "p.zip", tmp_path / "p")
+    third.add("b/c.txt", b"two")
+    third.commit()
+    assert not (tmp_path / "p" / "a.txt").exists()
+    assert (tmp_path / "p" / "b" / "c.txt").read_bytes() == b"two"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p", "p.zip"]
