@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import sys
 from pathlib import Path
 
 import click
@@ -67,5 +68,5 @@ def render(path: Path, identifier: str, color: bool | None) -> None:
 
         text = render_sco(course, cases[identifier])
     if color is None:
-        color = click.get_text_stream("stdout").isatty() and "NO_COLOR" not in os.environ
+        color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
     click.echo(highlight(text) if color else text, color=color)
