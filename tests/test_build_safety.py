@@ -89,7 +89,7 @@ def test_a_killed_build_never_damages_the_previous_package(tmp_path: Path) -> No
     from benchmarks.generate_course import generate_course
 
     course = tmp_path / "course"
-    generate_course(course, cases=4, questions=50, images=2, seed=7)
+    generate_course(course, cases=6, questions=50, images=2, seed=7)  # long enough to kill
     out = tmp_path / "out"
     assert run_build([str(course), "-o", str(out)], cwd=tmp_path).returncode == 0
     zips = sorted(out.glob("*.zip"))
