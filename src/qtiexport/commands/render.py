@@ -12,30 +12,76 @@ import click
 from lxml import etree
 
 from qtiexport.commands.options import load_checked_course
+from qtiexport.model import Course
 from qtiexport.qti import render_item
 
-# Tags, attribute names, attribute values: three colours are enough to read XML by.
-_TOKEN = re.compile(r'(</?[\w:.-]+|/?>)|([\w:.-]+)(=)("[^"]*")')
+# XHTML elements that sit in running text: whitespace around them shows, so an element
+# holding any of them (or any text) is printed exactly as rendered.
+_INLINE = frozenset(
+    {"a", "abbr", "b", "br", "code", "em", "i", "img", "q", "small", "span", "strong", "sub"}
+    | {"sup", "textEntryInteraction"}
+)
+_TAG = re.compile(r"<[^>]+>")  # text and attribute values have `<` and `>` escaped
+_ATTRIBUTE = re.compile(r'([\w:.-]+)(=)("[^"]*")')
+_NAME = re.compile(r"^(</?)([\w:.-]+)")
+
+
+def _holds_only_blocks(element: etree._Element) -> bool:
+    if (element.text or "").strip():
+        return False
+    for child in element:
+        if not isinstance(child.tag, str) or etree.QName(child).localname in _INLINE:
+            return False
+        if (child.tail or "").strip():
+            return False
+    return True
+
+
+def _indent(element: etree._Element, depth: int) -> None:
+    """Indent the children of elements that hold only other blocks; leave running text,
+    where a space or a line break could change what learners see, untouched."""
+    if len(element) == 0 or not _holds_only_blocks(element):
+        return
+    inner = "\n" + "  " * (depth + 1)
+    element.text = inner
+    for child in element:
+        child.tail = inner
+        _indent(child, depth + 1)
+    element[-1].tail = "\n" + "  " * depth
 
 
 def pretty_xml(data: bytes) -> str:
-    parser = etree.XMLParser(remove_blank_text=True, resolve_entities=False)
-    root = etree.fromstring(data, parser)
-    body = etree.tostring(root, encoding="unicode", pretty_print=True)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + body
+    """The document, indented wherever that cannot change what it shows."""
+    root = etree.fromstring(data, etree.XMLParser(resolve_entities=False))
+    _indent(root, 0)
+    body = etree.tostring(root, encoding="unicode")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
 
 
 def highlight(text: str) -> str:
-    def colour(match: re.Match[str]) -> str:
-        if match.group(1):
-            return click.style(match.group(1), fg="blue", bold=True)
+    """Tags blue, attribute names cyan, values green; text stays plain."""
+
+    def colour_attribute(match: re.Match[str]) -> str:
         return (
-            click.style(match.group(2), fg="cyan")
-            + match.group(3)
-            + click.style(match.group(4), fg="green")
+            click.style(match.group(1), fg="cyan")
+            + match.group(2)
+            + click.style(match.group(3), fg="green")
         )
 
-    return _TOKEN.sub(colour, text)
+    def colour_tag(match: re.Match[str]) -> str:
+        tag = match.group(0)
+        if tag.startswith(("<?", "<!")):
+            return click.style(tag, dim=True)
+        opening = _NAME.match(tag)
+        name_end = opening.end() if opening else 1
+        closing = len(tag) - (2 if tag.endswith("/>") else 1)
+        return (
+            click.style(tag[:name_end], fg="blue", bold=True)
+            + _ATTRIBUTE.sub(colour_attribute, tag[name_end:closing])
+            + click.style(tag[closing:], fg="blue", bold=True)
+        )
+
+    return _TAG.sub(colour_tag, text)
 
 
 @click.command()
@@ -56,17 +102,37 @@ def render(path: Path, identifier: str, color: bool | None) -> None:
     else:
         cases = {case.id: case for case in course.cases}
         if identifier not in cases:
-            known = [q.id for c in course.cases for q in c.questions] + list(cases)
-            close = difflib.get_close_matches(identifier, known, n=1)
-            hint = f"; did you mean `{close[0]}`?" if close else ""
             raise click.BadParameter(
-                f"no question or case `{identifier}` in {course.id}{hint} "
-                f"(questions: {', '.join(known[:20])}{'…' if len(known) > 20 else ''})",
-                param_hint="IDENTIFIER",
+                unknown_identifier(course, identifier), param_hint="IDENTIFIER"
             )
-        from qtiexport.scorm import render_sco
+        from qtiexport.scorm import render_sco  # only this use needs the SCORM renderer
 
         text = render_sco(course, cases[identifier])
     if color is None:
         color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    click.echo(highlight(text) if color else text, color=color)
+    click.echo(highlight(text) if color else text, color=color, nl=not text.endswith("\n"))
+
+
+LISTED = 20  # identifiers named in the error; a large bank would fill the screen
+
+
+def unknown_identifier(course: Course, identifier: str) -> str:
+    """The usage error for an identifier that names nothing: the closest match, then the
+    identifiers that exist."""
+    questions = [q.id for case in course.cases for q in case.questions]
+    cases = [case.id for case in course.cases]
+    known = questions + cases
+    # Identifiers are case-sensitive, but `Q1` for `q1` is the likeliest slip.
+    by_folded = {k.casefold(): k for k in reversed(known)}
+    close = [by_folded[k] for k in difflib.get_close_matches(identifier.casefold(), by_folded, 1)]
+    hint = f"; did you mean `{close[0]}`?" if close else ""
+
+    def listing(ids: list[str]) -> str:
+        return ", ".join(ids[:LISTED]) + (
+            f" and {len(ids) - LISTED} more" if len(ids) > LISTED else ""
+        )
+
+    return (
+        f"no question or case `{identifier}` in {course.id}{hint} "
+        f"(questions: {listing(questions)}; cases: {listing(cases)})"
+    )
