@@ -22,6 +22,7 @@ from qtiexport.build import TARGETS, build_course
 from qtiexport.diagnostics import ContentError
 from qtiexport.markdown import markdown_to_text
 from qtiexport.package import TEMP_PREFIX
+from qtiexport.qti import assessment_test_href, item_href
 from qtiexport.validate import validate_course
 
 from conftest import CONTENT
@@ -179,7 +180,7 @@ def test_random_valid_courses_build_valid_and_score_full_marks(spec, tmp_path_fa
     with zipfile.ZipFile(out / "random-qti21.zip") as archive:
         for case in spec["cases"]:
             for question in case["questions"]:
-                item = archive.read(f"items/{question['id']}.xml")
+                item = archive.read(item_href(course.question(question["id"])[1]))
                 score, feedback = run_pyslet(item, keyed_response(question))
                 assert score == question["points"] or abs(score - question["points"]) < 1e-9
                 assert "correct" in feedback
@@ -192,7 +193,8 @@ def test_random_valid_courses_build_valid_and_score_full_marks(spec, tmp_path_fa
                     ]
                     written = [words(markdown_to_text(t)) for t in question["choices"].values()]
                     assert shown == written
-            test = etree.fromstring(archive.read(f"tests/{case['id']}.xml"))
+            cases = {c.id: c for c in course.cases}
+            test = etree.fromstring(archive.read(assessment_test_href(cases[case["id"]])))
             assert test.get("title") == case["title"]
 
 

@@ -1,9 +1,10 @@
-"""The QTI 2.1 package: valid against the official schemas, scored right by pyslet."""
+"""The QTI 2.1 documents: valid against the official schemas, scored right by pyslet,
+faithful to the seed text, and carrying author text as data."""
 
 from __future__ import annotations
 
 import itertools
-import zipfile
+import re
 from pathlib import Path
 
 import pyslet.qtiv2.variables as qti_variables
@@ -11,16 +12,22 @@ import pyslet.qtiv2.xml as qti_xml
 import pytest
 from lxml import etree
 
-from qtiexport.model import Course, Question
-from qtiexport.qti import render_qti_package
+from qtiexport.markdown import markdown_to_text
+from qtiexport.model import Case, Course, Question
+from qtiexport.qti import assessment_test_href, item_href, render_qti_package
 from qtiexport.validate import validate_course
 
 from conftest import CONTENT, FIXTURES, SEED_TEXT
 from seed_text import normalise, read_seed
 
-QTI = "{http://www.imsglobal.org/xsd/imsqti_v2p1}"
+QTI_NS = "http://www.imsglobal.org/xsd/imsqti_v2p1"
+QTI = f"{{{QTI_NS}}}"
 CP = "{http://www.imsglobal.org/xsd/imscp_v1p1}"
+MD = "{http://www.imsglobal.org/xsd/imsmd_v1p2}"
+QTI_META = "{http://www.imsglobal.org/xsd/imsqti_metadata_v2p1}"
 ALL_TYPES = FIXTURES / "all-types"
+INJECTION = FIXTURES / "player-injection"
+COURSES = pytest.mark.parametrize("folder", [CONTENT, ALL_TYPES], ids=["seed", "all-types"])
 
 
 @pytest.fixture(scope="module")
@@ -32,13 +39,30 @@ def package(course: Course) -> dict[str, bytes]:
     return {entry.name: entry.read() for entry in render_qti_package(course)}
 
 
-@pytest.mark.parametrize("folder", [CONTENT, ALL_TYPES], ids=["seed", "all-types"])
+def item_of(files: dict[str, bytes], question: Question) -> etree._Element:
+    return etree.fromstring(files[item_href(question)])
+
+
+def words(element: etree._Element) -> str:
+    return normalise(" ".join(element.itertext()))
+
+
+@pytest.mark.parametrize(
+    "folder", [CONTENT, ALL_TYPES, INJECTION], ids=["seed", "all-types", "injection"]
+)
 def test_every_document_is_valid_against_the_official_schemas(folder: Path, schema_set) -> None:
-    files = {e.name: e for e in render_qti_package(validate_course(folder))}
-    checked = [name for name, entry in files.items() if entry.schema]
-    assert "imsmanifest.xml" in checked and any(n.startswith("tests/") for n in checked)
-    for name in checked:
-        assert schema_set.problems(name, files[name].schema, files[name].read()) == [], name
+    course = validate_course(folder)
+    entries = render_qti_package(course)
+    checked = {e.name: e.schema for e in entries if e.schema}
+    questions = [q for case in course.cases for q in case.questions]
+    assert checked == {
+        "imsmanifest.xml": "qti-manifest",
+        **{assessment_test_href(case): "qti" for case in course.cases},
+        **{item_href(q): "qti" for q in questions},
+    }
+    for entry in entries:
+        if entry.schema:
+            assert schema_set.problems(entry.name, entry.schema, entry.read()) == [], entry.name
 
 
 # --- scoring, by an independent QTI engine -------------------------------------------
@@ -49,8 +73,11 @@ def run_pyslet(item_xml: bytes, response) -> tuple[float, set[str]]:
     document = qti_xml.QTIDocument()
     document.read(src=item_xml)
     item = document.root
-    # pyslet renders HTML when an attempt begins and fails on an empty multiple
-    # response; scoring does not need the rendering.
+    # `begin_attempt` also renders the item as HTML for pyslet's demo player, and that
+    # renderer fails on standard items: for a choiceInteraction with maxChoices != 1 it
+    # tests `identifier in RESPONSE.value` while RESPONSE is still NULL (a response
+    # without defaultValue starts NULL), and TextEntryInteraction.render_html raises
+    # NotImplementedError. Scoring (`end_attempt` → responseProcessing) never renders.
     item.render_html = lambda *args, **kwargs: None
     state = qti_variables.ItemSessionState(item)
     state.begin_session()
@@ -61,16 +88,22 @@ def run_pyslet(item_xml: bytes, response) -> tuple[float, set[str]]:
     return state["SCORE"].value, set(feedback) if feedback else set()
 
 
-def intended(question: Question, response, last: bool) -> tuple[float, set[str]]:
-    """What the author's YAML means for a response, worked out from the model."""
+def is_last_of(case: Case, question: Question) -> bool:
+    return question is case.questions[-1]
+
+
+def intended(case: Case, question: Question, response) -> tuple[float, set[str], list[str]]:
+    """What the author's YAML means for a response, worked out from the model: the score,
+    the FEEDBACK values, and the author's texts the learner must then be shown."""
     correct = set(question.correct)
     if question.type == "text":
-        right = response.casefold() in {a.casefold() for a in question.correct}
+        right = response is not None and response.casefold() in {a.casefold() for a in correct}
         score = question.points if right else 0.0
     elif question.type == "multiple":
         chosen = set(response or ())
         right = chosen == correct
-        if question.scoring == "partial" and chosen:
+        if question.scoring == "partial":
+            # Each correct choice earns points/n, each wrong one costs as much, bounded.
             share = question.points / len(correct)
             raw = share * len(chosen & correct) - share * len(chosen - correct)
             score = min(max(raw, 0.0), question.points)
@@ -79,14 +112,21 @@ def intended(question: Question, response, last: bool) -> tuple[float, set[str]]
     else:
         right = response in correct
         score = question.points if right else 0.0
+    given = question.feedback
     feedback = {"correct" if right else "incorrect"}
+    texts = [given.correct if right else given.incorrect]
     chosen_keys = set(response or ()) if question.type == "multiple" else {response}
-    feedback |= {f"choice_{c.key}" for c in question.choices if c.feedback and c.key in chosen_keys}
-    if question.feedback.explanation:
-        feedback.add("explanation")
-    if last:
-        feedback.add("teaching")
-    return score, feedback
+    for choice in question.choices:
+        if choice.feedback and choice.key in chosen_keys:
+            feedback.add(f"choice-{choice.key}")
+            texts.append(choice.feedback)
+    teaching = is_last_of(case, question) and (case.teaching or case.diagnosis)
+    if given.explanation or teaching:
+        feedback.add("general_feedback")
+        texts.append(given.explanation)
+        if teaching:
+            texts += [case.diagnosis, *(s.body for s in case.teaching)]
+    return score, feedback, [t for t in texts if t]
 
 
 def every_response(question: Question):
@@ -105,225 +145,340 @@ def every_response(question: Question):
         yield from keys
 
 
-@pytest.mark.parametrize("folder", [CONTENT, ALL_TYPES], ids=["seed", "all-types"])
+def shown_text(item: etree._Element, feedback: set[str]) -> str:
+    """The words of the modal feedback a player shows for these FEEDBACK values."""
+    shown = [
+        m
+        for m in item.iter(f"{QTI}modalFeedback")
+        if m.get("outcomeIdentifier") == "FEEDBACK"
+        and m.get("showHide") == "show"
+        and m.get("identifier") in feedback
+    ]
+    assert {m.get("identifier") for m in shown} == feedback, "a FEEDBACK value shows nothing"
+    return " ".join(words(m) for m in shown)
+
+
+@COURSES
 def test_pyslet_scores_every_response_as_intended(folder: Path) -> None:
     course = validate_course(folder)
     files = package(course)
     checked = 0
     for case in course.cases:
         for question in case.questions:
+            item_xml = files[item_href(question)]
+            item = etree.fromstring(item_xml)
             for response in every_response(question):
-                score, feedback = run_pyslet(files[f"items/{question.id}.xml"], response)
-                last = question is case.questions[-1] and bool(case.teaching)
-                expected_score, expected_feedback = intended(question, response, last)
+                score, feedback = run_pyslet(item_xml, response)
+                expected_score, expected_feedback, texts = intended(case, question, response)
                 assert score == pytest.approx(expected_score), (question.id, response)
                 assert feedback == expected_feedback, (question.id, response)
+                seen = shown_text(item, feedback)
+                for text in texts:
+                    assert normalise(markdown_to_text(text)) in seen, (question.id, text)
                 checked += 1
     assert checked >= (25 if folder == CONTENT else 60)
 
 
 def test_unanswered_items_score_zero(all_types: Course) -> None:
     files = package(all_types)
-    for question in all_types.cases[0].questions:
-        score, feedback = run_pyslet(files[f"items/{question.id}.xml"], None)
-        assert score == 0.0 and "incorrect" in feedback, question.id
+    for case in all_types.cases:
+        for question in case.questions:
+            score, feedback = run_pyslet(files[item_href(question)], None)
+            assert score == 0.0 and "incorrect" in feedback, question.id
+
+
+def test_default_feedback_names_the_right_answer(all_types: Course) -> None:
+    """Without an author's text, a wrong answer is told the right one."""
+    files = package(all_types)
+    multiple_all = all_types.question("multiple_all")[1]
+    text = shown_text(item_of(files, multiple_all), {"incorrect"})
+    assert text == "Incorrect. The correct answer: (a) One; (c) Three."
+    text_answers = all_types.question("text_answers")[1]
+    text = shown_text(item_of(files, text_answers), {"incorrect"})
+    assert text == "Incorrect. Accepted answers: Sedimentation sign, liquid calcium."
+    assert shown_text(item_of(files, text_answers), {"correct"}) == "Correct."
 
 
 # --- what a platform reads --------------------------------------------------------------
 
 
-def test_item_structure(all_types: Course) -> None:
+def test_response_declarations_and_processing(all_types: Course) -> None:
     files = package(all_types)
-    item = etree.fromstring(files["items/single_options.xml"])
+    for case in all_types.cases:
+        for question in case.questions:
+            item = item_of(files, question)
+            declaration = item.find(f"{QTI}responseDeclaration")
+            correct = [v.text for v in declaration.iterfind(f"{QTI}correctResponse/{QTI}value")]
+            mapping = {
+                e.get("mapKey"): (e.get("mappedValue"), e.get("caseSensitive"))
+                for e in declaration.iterfind(f"{QTI}mapping/{QTI}mapEntry")
+            }
+            processing = item.find(f"{QTI}responseProcessing")
+            # Written out: Canvas and others do not fetch template URIs.
+            assert processing.get("template") is None and len(processing), question.id
+            if question.type == "text":
+                assert declaration.get("baseType") == "string"
+                assert correct == [question.correct[0]]
+                assert mapping == {a: (f"{question.points:g}", "false") for a in question.correct}
+                matches = processing.findall(f".//{QTI}stringMatch")
+                assert [m.get("caseSensitive") for m in matches] == ["false"] * len(matches)
+                assert [m.findtext(f"{QTI}baseValue") for m in matches] == list(question.correct)
+            else:
+                assert declaration.get("baseType") == "identifier"
+                assert correct == list(question.correct)
+                assert declaration.get("cardinality") == (
+                    "multiple" if question.type == "multiple" else "single"
+                )
+                partial = question.type == "multiple" and question.scoring == "partial"
+                assert bool(mapping) == partial
+                assert (processing.find(f".//{QTI}mapResponse") is not None) == partial
+
+
+def test_item_body(all_types: Course) -> None:
+    files = package(all_types)
+    case = all_types.cases[0]
+    single = case.questions[0]
+    item = item_of(files, single)
     assert item.get("identifier") == "single_options"
+    assert item.get("{http://www.w3.org/XML/1998/namespace}lang") == "en-GB"
     interaction = item.find(f".//{QTI}choiceInteraction")
-    assert interaction.get("shuffle") == "true" and interaction.get("maxChoices") == "1"
+    assert (interaction.get("shuffle"), interaction.get("maxChoices")) == ("true", "1")
     fixed = {c.get("identifier"): c.get("fixed") for c in interaction.iter(f"{QTI}simpleChoice")}
     assert fixed == {"a": "false", "b": "false", "c": "false", "d": "true"}
-    images = item.findall(f".//{QTI}img")
-    facts = [(i.get("src"), i.get("width"), i.get("height"), i.get("alt")) for i in images]
-    assert (
-        "../media/every-type/images/photo.jpg",
-        "64",
-        "48",
-        'A grey photograph "quoted" & escaped',
-    ) in facts
-    assert ("../media/every-type/images/drawing.svg", "120", "80", "A drawing") in facts
-    # The case history opens the case's first item, in the QTI namespace.
-    history = item.find(f".//{QTI}div[@class='case']")
+    multiple = item_of(files, all_types.question("multiple_all")[1])
+    assert multiple.find(f".//{QTI}choiceInteraction").get("maxChoices") == "0"
+    assert multiple.find(f".//{QTI}choiceInteraction").get("shuffle") == "false"
+    # The case history and every case image open the first item, in the QTI namespace;
+    # the question's own images are not shown a second time.
+    history = item.find(f"{QTI}itemBody/{QTI}div[@class='case']")
     assert history.findtext(f"{QTI}h2") == "Every type & option <in one case>"
     assert history.find(f".//{QTI}sup").text == "2+"
-    modal = {m.get("identifier") for m in item.iter(f"{QTI}modalFeedback")}
-    assert modal == {"correct", "incorrect", "choice_a", "choice_c", "explanation"}
-    text_item = etree.fromstring(files["items/text_answers.xml"])
-    entry = text_item.find(f".//{QTI}textEntryInteraction")
-    assert entry.get("expectedLength") == "40"
-    later = etree.fromstring(files["items/multiple_all.xml"])
+    assert history.find(f".//{QTI}a").get("href") == "https://example.org/a?b=1&c=2"
+    images = [i.get("alt") for i in item.iter(f"{QTI}img")]
+    assert images == [image.alt for image in case.images]
+    for element in item.iter(f"{QTI}itemBody"):
+        for child in element.iter():
+            assert etree.QName(child).namespace == QTI_NS
+    later = item_of(files, case.questions[1])
     assert later.find(f".//{QTI}div[@class='case']") is None
+    text_entry = item_of(files, all_types.question("text_answers")[1])
+    assert text_entry.find(f".//{QTI}textEntryInteraction").get("expectedLength") == "40"
+    modal = [m.get("identifier") for m in item.iter(f"{QTI}modalFeedback")]
+    assert modal == ["correct", "incorrect", "choice-a", "choice-c", "general_feedback"]
+
+
+def test_images_carry_alt_and_the_size_read_from_the_file(all_types: Course) -> None:
+    files = package(all_types)
+    by_alt = {image.alt: image for case in all_types.cases for image in case.images}
+    seen = set()
+    for name, data in files.items():
+        if name.endswith(".xml") and name != "imsmanifest.xml":
+            for img in etree.fromstring(data).iter(f"{QTI}img"):
+                image = by_alt[img.get("alt")]
+                assert (img.get("width"), img.get("height")) == (
+                    str(image.width),
+                    str(image.height),
+                )
+                seen.add(image.id)
+    assert seen == {"photo", "drawing", "deposit"}
+    assert (by_alt["A drawing"].width, by_alt['A grey photograph "quoted" & escaped'].width) == (
+        120,
+        64,
+    )
+
+
+def test_feedback_identifiers_survive_canvas_import(all_types: Course) -> None:
+    """Canvas's importer files modal feedback by identifier: containing "incorrect" →
+    incorrect comment; then "correct" or ending "_c" → correct comment; "general_" →
+    general comment; others are dropped. Each of ours must land where it means."""
+    files = package(all_types)
+
+    def canvas_slot(identifier: str) -> str | None:
+        if re.search(r"wrong|incorrect|_IC$", identifier, re.I):
+            return "incorrect"
+        if re.search(r"correct|_C$", identifier, re.I):
+            return "correct"
+        if re.search(r"general_|_all", identifier, re.I):
+            return "general"
+        return None
+
+    for case in all_types.cases:
+        for question in case.questions:
+            for modal in item_of(files, question).iter(f"{QTI}modalFeedback"):
+                identifier = modal.get("identifier")
+                wanted = {"correct": "correct", "incorrect": "incorrect"}.get(identifier)
+                if identifier == "general_feedback":
+                    wanted = "general"
+                # Per-choice feedback reaches Canvas through the response condition.
+                assert canvas_slot(identifier) == wanted, identifier
 
 
 def test_test_is_linear_individual_and_totals_score(all_types: Course) -> None:
-    test = etree.fromstring(package(all_types)["tests/every-type.xml"])
+    files = package(all_types)
+    case = all_types.cases[0]
+    test = etree.fromstring(files[assessment_test_href(case)])
     part = test.find(f"{QTI}testPart")
     assert (part.get("navigationMode"), part.get("submissionMode")) == ("linear", "individual")
-    refs = [r.get("href") for r in test.iter(f"{QTI}assessmentItemRef")]
-    assert refs == [f"../items/{q.id}.xml" for q in all_types.cases[0].questions]
-    rubric = test.find(f".//{QTI}rubricBlock")
-    assert "A history with" in "".join(rubric.itertext())
-    total = test.find(f"{QTI}outcomeProcessing/{QTI}setOutcomeValue[@identifier='SCORE']")
-    assert total.find(f"{QTI}sum/{QTI}testVariables").get("variableIdentifier") == "SCORE"
+    sections = part.findall(f"{QTI}assessmentSection")
+    assert len(sections) == 1
+    refs = sections[0].findall(f"{QTI}assessmentItemRef")
+    assert [(r.get("identifier"), r.get("href")) for r in refs] == [
+        (q.id, item_href(q)) for q in case.questions
+    ]
+    # Canvas takes each question's points from the weight; nothing else applies it.
+    assert [r.find(f"{QTI}weight").get("value") for r in refs] == ["2", "1", "3", "1", "1", "1.5"]
+    assert test.find(f".//{QTI}testVariables[@weightIdentifier]") is None
+    rubric = sections[0].find(f"{QTI}rubricBlock")
+    assert "A history with “quotes”" in words(rubric)
+    assert [i.get("alt") for i in rubric.iter(f"{QTI}img")] == [i.alt for i in case.images]
+    for outcome in ("SCORE", "MAXSCORE"):
+        total = test.find(f"{QTI}outcomeProcessing/{QTI}setOutcomeValue[@identifier='{outcome}']")
+        assert total.find(f"{QTI}sum/{QTI}testVariables").get("variableIdentifier") == outcome
     maxscore = test.find(f"{QTI}outcomeDeclaration[@identifier='MAXSCORE']")
-    assert maxscore.findtext(f".//{QTI}value") == "9.5"
+    assert maxscore.findtext(f".//{QTI}value") == "9.5" == f"{case.max_score:g}"
+    assert "Second point" in words(test.find(f"{QTI}testFeedback"))
+
+
+def test_test_identifiers_differ_from_question_ids(all_types: Course) -> None:
+    """Questions named `part` and `section` leave the test part and section other names."""
+    case = all_types.cases[1]
+    test = etree.fromstring(package(all_types)[assessment_test_href(case)])
+    structural = [
+        e.get("identifier")
+        for e in test.iter(f"{QTI}testPart", f"{QTI}assessmentSection", f"{QTI}assessmentItemRef")
+    ]
+    assert structural == ["part-2", "section-2", "part", "section"]
+    assert test.find(f"{QTI}testFeedback") is None  # no teaching, no diagnosis
 
 
 def test_manifest_lists_every_file_with_dependencies(all_types: Course) -> None:
     files = package(all_types)
     manifest = etree.fromstring(files["imsmanifest.xml"])
     resources = {r.get("identifier"): r for r in manifest.iter(f"{CP}resource")}
-    listed = {f.get("href") for f in manifest.iter(f"{CP}file")}
-    assert listed == set(files) - {"imsmanifest.xml"}
+    case = all_types.cases[0]
     test = resources["test-every-type"]
-    assert test.get("type") == "imsqti_test_xmlv2p1"
+    assert (test.get("type"), test.get("href")) == (
+        "imsqti_test_xmlv2p1",
+        assessment_test_href(case),
+    )
     deps = [d.get("identifierref") for d in test.iter(f"{CP}dependency")]
-    assert deps[:6] == [f"item-{q.id}" for q in all_types.cases[0].questions]
+    assert deps == [f"item-{q.id}" for q in case.questions] + ["media-every-type"]
     for dep in (d for r in resources.values() for d in r.iter(f"{CP}dependency")):
         assert dep.get("identifierref") in resources
-    item = resources["item-text_answers"]
-    assert item.get("type") == "imsqti_item_xmlv2p1"
-    meta = "{http://www.imsglobal.org/xsd/imsqti_metadata_v2p1}"
-    assert item.findtext(f".//{meta}interactionType") == "textEntryInteraction"
-    assert item.findtext(f".//{meta}toolName") == "qtiexport"
-    lom = "{http://www.imsglobal.org/xsd/imsmd_v1p2}"
-    assert manifest.findtext(f"{CP}metadata/{lom}lom/{lom}general/{lom}title/{lom}langstring") == (
-        "Every question type"
-    )
+    for question in (q for c in all_types.cases for q in c.questions):
+        item = resources[f"item-{question.id}"]
+        assert (item.get("type"), item.get("href")) == ("imsqti_item_xmlv2p1", item_href(question))
+        assert [f.get("href") for f in item.iter(f"{CP}file")] == [item_href(question)]
+        kind = "textEntryInteraction" if question.type == "text" else "choiceInteraction"
+        assert item.findtext(f".//{QTI_META}interactionType") == kind
+        assert item.findtext(f".//{QTI_META}toolName") == "qtiexport"
+        assert item.findtext(f".//{QTI_META}toolVersion")
+        uses_images = question.images or (question is case.questions[0] and case.images)
+        media = [d.get("identifierref") for d in item.iter(f"{CP}dependency")]
+        assert media == (["media-every-type"] if uses_images else []), question.id
+    media = resources["media-every-type"]
+    assert media.get("type") == "webcontent"
+    assert len(list(media.iter(f"{CP}file"))) == 4  # three images and one annotated version
+    title = f"{CP}metadata/{MD}lom/{MD}general/{MD}title/{MD}langstring"
+    assert manifest.findtext(title) == "Every question type"
+
+
+# --- faithful and safe ------------------------------------------------------------------
 
 
 def test_every_seed_line_is_in_the_package(seed_course: Course) -> None:
     files = package(seed_course)
     documents = [etree.fromstring(data) for name, data in files.items() if name.endswith(".xml")]
-    text = normalise(
-        " ".join(" ".join(d.itertext()) for d in documents if d.tag != f"{CP}manifest")
-    )
+    text = normalise(" ".join(words(d) for d in documents if d.tag != f"{CP}manifest"))
     seed = read_seed(SEED_TEXT)
     missing = [line for line in seed.other_lines if line not in text]
     assert not missing
+    assert set(seed.questions) == {q.id for q in seed_course.cases[0].questions}
     for qid, stem in seed.questions.items():
-        item = etree.fromstring(files[f"items/{qid}.xml"])
-        assert stem in normalise(" ".join(item.find(f"{QTI}itemBody").itertext()))
-        choices = {
-            c.get("identifier"): normalise("".join(c.itertext()))
-            for c in item.iter(f"{QTI}simpleChoice")
-        }
+        item = item_of(files, seed_course.question(qid)[1])
+        assert stem in words(item.find(f"{QTI}itemBody/{QTI}div[@class='stem']"))
+        choices = {c.get("identifier"): words(c) for c in item.iter(f"{QTI}simpleChoice")}
         assert choices == seed.choices[qid]
         key, answer = seed.answers[qid]
         assert item.findtext(f".//{QTI}correctResponse/{QTI}value") == key
         assert choices[key] == answer
 
 
-# --- the zip on disk ------------------------------------------------------------------------
+def test_text_survives_as_utf8(seed_course: Course, all_types: Course) -> None:
+    """Curly quotes, dashes, Greek letters and `Ca+` are written as themselves: no
+    character reference stands in for anything beyond ASCII."""
+    data = b"".join(package(seed_course).values()) + b"".join(
+        v for k, v in package(all_types).items() if k.endswith(".xml")
+    )
+    for text in ("“chicken wire”", "Ca+", "–", "α–β", "“quotes”"):
+        assert text.encode("utf-8") in data, text
+    references = re.findall(rb"&#(x[0-9a-fA-F]+|[0-9]+);", data)
+    code_points = [int(r[1:], 16) if r.startswith(b"x") else int(r) for r in references]
+    assert all(c < 128 for c in code_points)
 
 
-def build(run_cli, folder: Path, out: Path, *extra: str):
-    return run_cli("build", str(folder), "-o", str(out), "--target", "qti21", *extra)
+def names(text: str) -> set[str]:
+    return set(text.split())
 
 
-def test_build_writes_zip_and_tree(run_cli, tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.delenv("QTIEXPORT_SCHEMAS", raising=False)
-    result = build(run_cli, CONTENT, tmp_path)
-    assert result.exit_code == 0, result.output
-    assert "schema check skipped" in result.stderr
-    archive = tmp_path / "msk-teaching-cases-qti21.zip"
-    with zipfile.ZipFile(archive) as z:
-        names = z.namelist()
-        assert names[0] == "imsmanifest.xml"
-        for name in names:
-            assert not name.startswith("/") and ".." not in name.split("/")
-            assert (tmp_path / "msk-teaching-cases/qti21" / name).read_bytes() == z.read(name)
-        manifest = etree.fromstring(z.read("imsmanifest.xml"))
-        hrefs = {f.get("href") for f in manifest.iter(f"{CP}file")}
-        assert hrefs | {"imsmanifest.xml"} == set(names)
-        for resource in manifest.iter(f"{CP}resource"):
-            if resource.get("href"):
-                assert resource.get("href") in names
+ALLOWED_ELEMENTS = names(
+    # QTI structure this renderer writes …
+    "assessmentItem responseDeclaration correctResponse value mapping mapEntry "
+    "outcomeDeclaration defaultValue itemBody choiceInteraction simpleChoice "
+    "textEntryInteraction responseProcessing responseCondition responseIf responseElse "
+    "match correct isNull mapResponse setOutcomeValue variable baseValue multiple member "
+    "or stringMatch modalFeedback assessmentTest testPart assessmentSection rubricBlock "
+    "assessmentItemRef weight outcomeProcessing sum testVariables testFeedback "
+    # … and the XHTML subset of markdown_to_xhtml and the figures.
+    "p ul ol li pre blockquote h1 h2 h3 h4 h5 h6 hr em strong code a br sub sup b i small "
+    "abbr div img"
+)
 
 
-def test_build_checks_schemas_when_given(run_cli, tmp_path: Path, schema_set) -> None:
-    result = build(run_cli, ALL_TYPES, tmp_path, "--schemas", str(schema_set.folder))
-    assert result.exit_code == 0, result.output
-    assert "all documents valid against the official schemas" in result.stdout
+def test_author_text_is_data_never_markup(schema_set) -> None:
+    """A course full of markup-like text gives only the elements and attributes we write,
+    and the author's characters come back as text."""
+    course = validate_course(INJECTION)
+    files = package(course)
+    case = course.cases[0]
+    for name, data in files.items():
+        if not name.endswith(".xml") or name == "imsmanifest.xml":
+            continue
+        for element in etree.fromstring(data).iter():
+            assert isinstance(element.tag, str), f"{name}: a comment or PI came through"
+            assert etree.QName(element).localname in ALLOWED_ELEMENTS, (name, element.tag)
+            for attribute, value in element.attrib.items():
+                assert not attribute.lower().startswith("on"), (name, attribute)
+                assert "javascript:" not in value.lower(), (name, attribute)
+    test = etree.fromstring(files[assessment_test_href(case)])
+    assert test.get("title") == case.title
+    assert test.findtext(f".//{QTI}rubricBlock/{QTI}h2") == case.title
+    alt = test.find(f".//{QTI}img").get("alt")
+    assert alt == case.images[0].alt and "<script>" in alt
+    manifest = etree.fromstring(files["imsmanifest.xml"])
+    keywords = [k.text for k in manifest.iter(f"{MD}langstring")]
+    assert "</script><script>alert('keyword')</script>" in keywords
 
 
-def test_two_builds_are_byte_identical(run_cli, tmp_path: Path) -> None:
-    build(run_cli, CONTENT, tmp_path / "one")
-    build(run_cli, CONTENT, tmp_path / "two")
-    name = "msk-teaching-cases-qti21.zip"
-    assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()
+def test_references_are_plain_relative_paths_that_resolve(all_types: Course) -> None:
+    """Every `src` and `href` inside the documents names a file of the package, relative,
+    without `..`, so importers find it whether they resolve against the document or the
+    package root (Canvas matches image paths as written)."""
+    from urllib.parse import unquote, urlsplit
 
-
-def test_schema_violation_leaves_the_previous_zip_intact(
-    run_cli, tmp_path: Path, schema_set, monkeypatch
-) -> None:
-    out = tmp_path / "out"
-    assert build(run_cli, CONTENT, out).exit_code == 0
-    archive = out / "msk-teaching-cases-qti21.zip"
-    before = archive.read_bytes()
-
-    import qtiexport.qti as qti
-
-    real = qti.render_item
-
-    def broken_item(course, case, question):  # an element QTI does not know
-        return real(course, case, question).replace(b"<itemBody>", b"<itemBody><blink/>", 1)
-
-    monkeypatch.setattr(qti, "render_item", broken_item)
-    result = build(run_cli, CONTENT, out, "--schemas", str(schema_set.folder))
-    assert result.exit_code == 1
-    first = result.stderr.splitlines()[0]
-    assert first.startswith("qti21/items/q1.xml:") and "blink" in first
-    assert "nothing was written" in result.stderr
-    assert archive.read_bytes() == before
-    assert sorted(p.name for p in out.iterdir()) == ["msk-teaching-cases", archive.name]
-    assert sorted(p.name for p in (out / "msk-teaching-cases").iterdir()) == ["qti21"]
-
-
-def test_render_prints_the_item(run_cli) -> None:
-    result = run_cli("render", str(CONTENT), "q4")
-    assert result.exit_code == 0
-    item = etree.fromstring(result.stdout.encode())
-    assert item.get("identifier") == "q4"
-    assert "\x1b[" not in result.stdout  # no colour when not on a terminal
-    coloured = run_cli("render", str(CONTENT), "q4", "--color").stdout
-    assert "\x1b[" in coloured
-
-
-def test_render_unknown_id_is_a_usage_error(run_cli) -> None:
-    result = run_cli("render", str(CONTENT), "q44")
-    assert result.exit_code == 2
-    assert "no question or case `q44`" in result.stderr
-
-
-def test_large_documents_are_checked_while_streaming(all_types: Course, schema_set, monkeypatch):
-    """Valid ones pass without being read whole; invalid ones still get every line."""
-    import qtiexport.schemas as schemas
-
-    manifest = package(all_types)["imsmanifest.xml"]
-    broken = manifest.replace(b'<file href="items/tf_true.xml"/>', b'<file hrf="x"/>')
-    line = broken[: broken.index(b'<file hrf="x"/>')].count(b"\n") + 1
-    monkeypatch.setattr(schemas, "STREAMING_ABOVE", 100)
-    whole_reads = []
-    real_fromstring = schemas.etree.fromstring
-
-    def counting_fromstring(*args, **kwargs):
-        whole_reads.append(1)
-        return real_fromstring(*args, **kwargs)
-
-    monkeypatch.setattr(schemas.etree, "fromstring", counting_fromstring)
-    assert schema_set.problems("m.xml", "qti-manifest", manifest) == []
-    assert whole_reads == []
-    element = "Element '{http://www.imsglobal.org/xsd/imscp_v1p1}file'"
-    assert schema_set.problems("m.xml", "qti-manifest", broken) == [
-        f"m.xml:{line}: {element}, attribute 'hrf': The attribute 'hrf' is not allowed.",
-        f"m.xml:{line}: {element}: The attribute 'href' is required but missing.",
-    ]
-    assert whole_reads == [1]
+    files = package(all_types)
+    checked = 0
+    for name, data in files.items():
+        if not name.endswith(".xml") or name == "imsmanifest.xml":
+            continue
+        root = etree.fromstring(data)
+        references = [i.get("src") for i in root.iter(f"{QTI}img")]
+        references += [r.get("href") for r in root.iter(f"{QTI}assessmentItemRef")]
+        for reference in references:
+            parts = urlsplit(reference)
+            assert not parts.scheme and not parts.netloc and not reference.startswith("/")
+            assert ".." not in reference.split("/")
+            assert unquote(parts.path) in files, (name, reference)
+            checked += 1
+    assert "media/every-type/images/Ca+ deposit #2 – röntgen.png" in files
+    assert checked >= 14

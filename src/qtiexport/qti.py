@@ -1,21 +1,30 @@
 """Stage 3 (QTI): render the course as a QTI 2.1 content package.
 
-Python decides everything here (identifiers, scores, feedback texts, file paths); the
+Python decides everything here (identifiers, scores, feedback, file paths); the
 templates in `templates/qti/` only lay the decisions out as XML. Author text reaches
 the templates either as plain strings, which Jinja escapes, or as XHTML rendered by
 `markdown_to_xhtml` from checked Markdown, the only values marked safe.
 
-Layout of the package:
+Layout of the package: every document sits at the root, so that every reference in it
+is a plain relative path without `..`, whether an importer resolves it against the
+document (as the standard says) or against the package root (as some do):
+
     imsmanifest.xml
-    items/<question-id>.xml
-    tests/<case-id>.xml
+    test-<case-id>.xml
+    item-<question-id>.xml
     media/<case-id>/<image path in the case folder>
+
+Canvas, for one, looks an image up by the `src` written in the item, matched against
+the end of the paths the manifest lists, without resolving `..`: an item in a
+sub-folder that reached its images through `../` would show them broken there.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from urllib.parse import quote
 
 from markupsafe import Markup
 
@@ -26,13 +35,25 @@ from qtiexport.package import PackageEntry
 from qtiexport.templating import render_template
 
 MANIFEST_NAME = "imsmanifest.xml"
-ALWAYS_SHOWN = ("explanation", "teaching")
+MEDIA_FOLDER = "media"
 INTERACTION_TYPES = {
     "single": "choiceInteraction",
     "multiple": "choiceInteraction",
     "true_false": "choiceInteraction",
     "text": "textEntryInteraction",
 }
+# Values of the FEEDBACK outcome, which are also the identifiers of the modalFeedback.
+# Canvas's importer sorts modal feedback by identifier: one containing "incorrect" becomes
+# its incorrect comment, then one containing "correct" or ending in "_c" its correct
+# comment, then one containing "general_" its general comment (shown after any answer);
+# it drops the rest. Per-choice identifiers therefore use a hyphen: `choice_c` would
+# end in "_c" and overwrite the correct comment.
+CORRECT = "correct"
+INCORRECT = "incorrect"
+GENERAL = "general_feedback"  # the explanation and, after a case's last item, its teaching
+# A file name component stays within what every unzip tool and file system takes (the
+# validator holds image names to the same bound); longer identifiers are shortened.
+MAX_FILE_NAME = 100
 
 
 def number(value: float) -> str:
@@ -40,16 +61,33 @@ def number(value: float) -> str:
     return f"{value:g}" if float(value).is_integer() else repr(float(value))
 
 
+def url(path: str) -> str:
+    """A package path as a relative URL for `href` and `src`: spaces, `#`, `%`, `+` and
+    non-ASCII letters in image names are percent-encoded (importers decode them)."""
+    return quote(path, safe="/-._~")
+
+
+def file_name(name: str, suffix: str = "") -> str:
+    """`name + suffix`, or, when that is too long for a file name, the start of `name`
+    and a digest of the whole (the same name always gives the same result)."""
+    room = MAX_FILE_NAME - len(suffix)
+    if len(name) <= room:
+        return name + suffix
+    digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:12]
+    return f"{name[: room - len(digest) - 1]}-{digest}{suffix}"
+
+
 def item_href(question: Question) -> str:
-    return f"items/{question.id}.xml"
+    return file_name(f"item-{question.id}", ".xml")
 
 
-def test_href(case: Case) -> str:
-    return f"tests/{case.id}.xml"
+def assessment_test_href(case: Case) -> str:
+    return file_name(f"test-{case.id}", ".xml")
 
 
 def media_href(case: Case, image: Image) -> str:
-    return f"media/{case.id}/{image.href}"
+    """Where an image file lives in the package (the SCORM package keeps it there too)."""
+    return f"{MEDIA_FOLDER}/{file_name(case.id)}/{image.href}"
 
 
 def case_images(case: Case) -> list[Image]:
@@ -62,38 +100,122 @@ def case_images(case: Case) -> list[Image]:
     return list(files.values())
 
 
-def render_figure(case: Case, image: Image, base: str) -> Markup:
-    """An image with its caption; `base` leads from the document to the package root."""
-    src = Markup.escape(base + media_href(case, image))
-    alt = Markup.escape(image.alt)
-    modality = Markup('<p class="modality">{}</p>').format(image.modality) if image.modality else ""
-    return Markup(
-        f'<div class="figure"><p><img src="{src}" alt="{alt}" width="{image.width}" '
-        f'height="{image.height}"/></p><div class="caption">{markdown_to_xhtml(image.caption)}'
-        f"</div>{modality}</div>"
+# --------------------------------------------------------------------------- views
+
+
+@dataclass(frozen=True)
+class FigureView:
+    src: str
+    alt: str
+    width: int
+    height: int
+    caption: Markup
+    modality: str | None
+
+
+@dataclass(frozen=True)
+class CaseIntroView:
+    """The case history and its images: the opening of the first item, and the rubric."""
+
+    title: str
+    history: Markup
+    figures: tuple[FigureView, ...]
+
+
+@dataclass(frozen=True)
+class TeachingView:
+    diagnosis: Markup | None
+    sections: tuple[tuple[str, Markup], ...]  # (title, body)
+
+
+@dataclass(frozen=True)
+class ChoiceView:
+    identifier: str
+    fixed: str  # "true" / "false"
+    body: Markup
+
+
+@dataclass(frozen=True)
+class ChoiceFeedbackRule:
+    """Add `feedback` to FEEDBACK when the learner chose `choice`."""
+
+    choice: str
+    feedback: str
+
+
+@dataclass(frozen=True)
+class ModalFeedbackView:
+    identifier: str
+    title: str
+    body: Markup
+    teaching: TeachingView | None = None
+
+
+@dataclass(frozen=True)
+class MapEntryView:
+    key: str
+    value: str
+
+
+@dataclass(frozen=True)
+class ItemView:
+    """What the item template lays out; every decision is taken here."""
+
+    identifier: str
+    title: str
+    language: str
+    # responseDeclaration
+    cardinality: str
+    base_type: str
+    correct: tuple[str, ...]
+    mapping: tuple[MapEntryView, ...]
+    mapping_case_insensitive: bool
+    points: str
+    # responseProcessing: "match_correct", "map_response" or "string_match"
+    scoring: str
+    on_correct: str  # the FEEDBACK value for a right answer
+    on_incorrect: str
+    accepted: tuple[str, ...]  # string_match: the accepted answers, compared ignoring case
+    choice_feedback: tuple[ChoiceFeedbackRule, ...]
+    always_shown: tuple[str, ...]  # FEEDBACK values set whatever the answer
+    # itemBody
+    case_intro: CaseIntroView | None
+    stem: Markup
+    figures: tuple[FigureView, ...]
+    interaction: str  # "choice" or "text_entry"
+    shuffle: str
+    max_choices: int
+    choices: tuple[ChoiceView, ...]
+    expected_length: int
+    modal_feedback: tuple[ModalFeedbackView, ...]
+
+
+def figure_view(case: Case, image: Image) -> FigureView:
+    return FigureView(
+        src=url(media_href(case, image)),
+        alt=image.alt,
+        width=image.width,
+        height=image.height,
+        caption=markdown_to_xhtml(image.caption),
+        modality=image.modality,
     )
 
 
-def render_case_intro(case: Case, base: str) -> Markup:
-    """The case history and its images, as the first item and the rubric show them."""
-    parts = [f"<h2>{Markup.escape(case.title)}</h2>", markdown_to_xhtml(case.history)]
-    parts += [render_figure(case, image, base) for image in case.images]
-    return Markup("\n".join(parts))
+def case_intro_view(case: Case) -> CaseIntroView:
+    return CaseIntroView(
+        title=case.title,
+        history=markdown_to_xhtml(case.history),
+        figures=tuple(figure_view(case, image) for image in case.images),
+    )
 
 
-def render_teaching(case: Case) -> Markup:
-    """The case's teaching sections, each a heading and its Markdown body."""
-    parts = []
-    if case.diagnosis:
-        parts.append(
-            Markup("<p><strong>Diagnosis:</strong> {}</p>").format(
-                markdown_to_xhtml(case.diagnosis, inline=True)
-            )
-        )
-    for section in case.teaching:
-        parts.append(Markup("<h3>{}</h3>").format(section.title))
-        parts.append(markdown_to_xhtml(section.body))
-    return Markup("\n".join(parts))
+def teaching_view(case: Case) -> TeachingView | None:
+    if not case.teaching and not case.diagnosis:
+        return None
+    return TeachingView(
+        diagnosis=markdown_to_xhtml(case.diagnosis, inline=True) if case.diagnosis else None,
+        sections=tuple((s.title, markdown_to_xhtml(s.body)) for s in case.teaching),
+    )
 
 
 def answer_text(question: Question) -> str:
@@ -106,129 +228,128 @@ def answer_text(question: Question) -> str:
     return f"The correct answer: {shown}."
 
 
-@dataclass(frozen=True)
-class ItemView:
-    """What the item template lays out; every decision is taken here."""
-
-    identifier: str
-    title: str
-    language: str
-    cardinality: str
-    base_type: str
-    correct: tuple[str, ...]
-    points: str
-    mapping: tuple[dict, ...]
-    score_by_mapping: bool
-    accepted: tuple[str, ...]
-    case_intro: Markup | None
-    stem: Markup
-    figures: tuple[Markup, ...]
-    text_entry: bool
-    expected_length: int
-    shuffle: str
-    max_choices: int
-    choices: tuple[dict, ...]
-    choice_feedback: tuple[dict, ...]
-    always_shown: tuple[str, ...]  # feedback shown whatever the answer
-    modal_feedback: tuple[dict, ...] = field(default=())
+def choice_feedback_identifier(key: str) -> str:
+    return f"choice-{key}"
 
 
-def scoring_mapping(question: Question) -> tuple[dict, ...]:
+def scoring_of(question: Question) -> str:
+    """Which standard response processing the item's own is equivalent to.
+
+    Text answers are compared with `stringMatch caseSensitive="false"`, one per accepted
+    answer: the same scores as `map_response` over a case-insensitive mapping, but also
+    evaluated by engines that predate `mapEntry/@caseSensitive` (pyslet ignores it), and
+    the form Canvas's importer reads a short answer's accepted texts from.
+    """
+    if question.type == "text":
+        return "string_match"
+    if question.type == "multiple" and question.scoring == "partial":
+        return "map_response"
+    return "match_correct"
+
+
+def mapping_of(question: Question) -> tuple[MapEntryView, ...]:
     """The response mapping, where one is declared.
 
     Partial credit (map_response): each correct choice earns points/n (n correct
     choices), each wrong choice costs as much, and the total is bounded by 0 and the
-    question's points. Text: each accepted answer earns the full points; the mapping
-    tells importers the accepted answers, while response processing compares them with
-    `stringMatch caseSensitive="false"`, which every QTI 2.x engine evaluates (the
-    `caseSensitive` of a mapEntry is newer and not honoured everywhere).
+    question's points. Text: each accepted answer earns the full points, ignoring case;
+    declared for importers and editors that read the mapping.
     """
     if question.type == "text":
-        return tuple(
-            {"key": answer, "value": number(question.points)} for answer in question.correct
-        )
+        return tuple(MapEntryView(answer, number(question.points)) for answer in question.correct)
     if question.type == "multiple" and question.scoring == "partial":
         share = question.points / len(question.correct)
         return tuple(
-            {"key": c.key, "value": number(share if c.key in question.correct else -share)}
+            MapEntryView(c.key, number(share if c.key in question.correct else -share))
             for c in question.choices
         )
     return ()
 
 
-def item_view(course: Course, case: Case, question: Question) -> ItemView:
-    first = question is case.questions[0]
-    base = "../"
-    choices = tuple(
-        {
-            "identifier": c.key,
-            "fixed": "true" if c.fixed else "false",
-            "body": markdown_to_xhtml(c.text, inline=True),
-        }
-        for c in question.choices
-    )
+def modal_feedback_of(case: Case, question: Question) -> tuple[ModalFeedbackView, ...]:
     feedback = question.feedback
     modal = [
-        {
-            "identifier": "correct",
-            "title": "Correct",
-            "body": markdown_to_xhtml(feedback.correct) if feedback.correct else Markup("Correct."),
-        },
-        {
-            "identifier": "incorrect",
-            "title": "Incorrect",
-            "body": markdown_to_xhtml(feedback.incorrect)
+        ModalFeedbackView(
+            CORRECT,
+            "Correct",
+            markdown_to_xhtml(feedback.correct) if feedback.correct else Markup("Correct."),
+        ),
+        ModalFeedbackView(
+            INCORRECT,
+            "Incorrect",
+            markdown_to_xhtml(feedback.incorrect)
             if feedback.incorrect
             else Markup.escape(f"Incorrect. {answer_text(question)}"),
-        },
+        ),
     ]
-    choice_feedback = []
     for choice in question.choices:
         if choice.feedback:
-            identifier = f"choice_{choice.key}"
-            choice_feedback.append({"identifier": choice.key, "feedback_identifier": identifier})
             modal.append(
-                {
-                    "identifier": identifier,
-                    "title": f"About ({choice.key})",
-                    "body": markdown_to_xhtml(choice.feedback),
-                }
+                ModalFeedbackView(
+                    choice_feedback_identifier(choice.key),
+                    f"About ({choice.key})",
+                    markdown_to_xhtml(choice.feedback),
+                )
             )
-    if feedback.explanation:
-        modal.append(
-            {
-                "identifier": "explanation",
-                "title": "Explanation",
-                "body": markdown_to_xhtml(feedback.explanation),
-            }
-        )
-    if question is case.questions[-1] and case.teaching:
-        # Platforms that ignore test feedback (Canvas) still show the teaching points.
-        modal.append(
-            {"identifier": "teaching", "title": "Teaching points", "body": render_teaching(case)}
-        )
+    # Platforms that ignore test feedback (Canvas) still show the teaching points after
+    # the case's last question. One general feedback carries both: Canvas keeps only one
+    # general comment per question.
+    teaching = teaching_view(case) if question is case.questions[-1] else None
+    if feedback.explanation or teaching:
+        if feedback.explanation and teaching:
+            title = "Explanation and teaching points"
+        else:
+            title = "Explanation" if feedback.explanation else "Teaching points"
+        body = markdown_to_xhtml(feedback.explanation) if feedback.explanation else Markup("")
+        modal.append(ModalFeedbackView(GENERAL, title, body, teaching))
+    return tuple(modal)
+
+
+def item_view(course: Course, case: Case, question: Question) -> ItemView:
+    first = question is case.questions[0]
+    intro = case_intro_view(case) if first else None
+    # The first item already shows every case image with the history.
+    shown_with_intro = {image.id for image in case.images} if first else set()
+    modal = modal_feedback_of(case, question)
     return ItemView(
         identifier=question.id,
         title=f"{case.title} – {question.id}",
         language=course.language,
         cardinality="multiple" if question.type == "multiple" else "single",
         base_type="string" if question.type == "text" else "identifier",
+        # A single response has one correct value: the first accepted text answer.
         correct=question.correct[:1] if question.type == "text" else question.correct,
+        mapping=mapping_of(question),
+        mapping_case_insensitive=question.type == "text",
         points=number(question.points),
-        mapping=scoring_mapping(question),
-        score_by_mapping=question.type == "multiple" and question.scoring == "partial",
+        scoring=scoring_of(question),
+        on_correct=CORRECT,
+        on_incorrect=INCORRECT,
         accepted=question.correct if question.type == "text" else (),
-        case_intro=render_case_intro(case, base) if first else None,
+        choice_feedback=tuple(
+            ChoiceFeedbackRule(c.key, choice_feedback_identifier(c.key))
+            for c in question.choices
+            if c.feedback
+        ),
+        always_shown=tuple(m.identifier for m in modal if m.identifier == GENERAL),
+        case_intro=intro,
         stem=markdown_to_xhtml(question.stem),
-        figures=tuple(render_figure(case, image, base) for image in question.images),
-        text_entry=question.type == "text",
-        expected_length=question.max_length,
+        figures=tuple(
+            figure_view(case, image)
+            for image in question.images
+            if image.id not in shown_with_intro
+        ),
+        interaction="text_entry" if question.type == "text" else "choice",
         shuffle="true" if question.shuffle else "false",
         max_choices=0 if question.type == "multiple" else 1,
-        choices=choices,
-        choice_feedback=tuple(choice_feedback),
-        always_shown=tuple(m["identifier"] for m in modal if m["identifier"] in ALWAYS_SHOWN),
-        modal_feedback=tuple(modal),
+        choices=tuple(
+            ChoiceView(
+                c.key, "true" if c.fixed else "false", markdown_to_xhtml(c.text, inline=True)
+            )
+            for c in question.choices
+        ),
+        expected_length=question.max_length,
+        modal_feedback=modal,
     )
 
 
@@ -238,17 +359,61 @@ def render_item(course: Course, case: Case, question: Question) -> bytes:
     return render_template("qti/item.xml", item=view, tool_version=__version__).encode("utf-8")
 
 
+# --------------------------------------------------------------------------- tests
+
+
+@dataclass(frozen=True)
+class ItemRefView:
+    identifier: str
+    href: str
+    points: str
+
+
+@dataclass(frozen=True)
+class AssessmentTestView:
+    identifier: str
+    title: str
+    part_identifier: str
+    section_identifier: str
+    points: str
+    rubric: CaseIntroView
+    teaching: TeachingView | None
+    item_refs: tuple[ItemRefView, ...]
+
+
+def fresh_identifier(wanted: str, taken: set[str]) -> str:
+    """`wanted`, or `wanted-2`, `wanted-3`… whichever no question of the test uses: the
+    identifiers of a test's parts, sections and item references must all differ."""
+    candidate, n = wanted, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{wanted}-{n}"
+    return candidate
+
+
+def assessment_test_view(case: Case) -> AssessmentTestView:
+    taken = {q.id for q in case.questions}
+    return AssessmentTestView(
+        identifier=f"test-{case.id}",
+        title=case.title,
+        part_identifier=fresh_identifier("part", taken),
+        section_identifier=fresh_identifier("section", taken),
+        points=number(case.max_score),
+        rubric=case_intro_view(case),
+        teaching=teaching_view(case),
+        item_refs=tuple(
+            ItemRefView(q.id, url(item_href(q)), number(q.points)) for q in case.questions
+        ),
+    )
+
+
 def render_test(course: Course, case: Case) -> bytes:
     """One case as a QTI 2.1 assessmentTest: linear, individual submission, items in order."""
-    view = {
-        "identifier": f"test-{case.id}",
-        "title": case.title,
-        "points": number(case.max_score),
-        "rubric": render_case_intro(case, "../"),
-        "teaching": render_teaching(case) if case.teaching else None,
-        "item_refs": [{"identifier": q.id, "href": "../" + item_href(q)} for q in case.questions],
-    }
+    view = assessment_test_view(case)
     return render_template("qti/test.xml", test=view, tool_version=__version__).encode("utf-8")
+
+
+# ------------------------------------------------------------------------ manifest
 
 
 def lom(course: Course, title: str, description: str | None, keywords=()) -> dict:
@@ -262,6 +427,8 @@ def lom(course: Course, title: str, description: str | None, keywords=()) -> dic
 
 
 def manifest_resources(course: Course) -> list[dict]:
+    """The package's resources with plain (not URL-encoded) paths; the SCORM manifest
+    lists the same resources under `qti/`."""
     resources: list[dict] = []
     for case in course.cases:
         resources.append(
@@ -269,9 +436,9 @@ def manifest_resources(course: Course) -> list[dict]:
                 "identifier": f"test-{case.id}",
                 "type": "imsqti_test_xmlv2p1",
                 "interaction_type": None,
-                "href": test_href(case),
+                "href": assessment_test_href(case),
                 "lom": lom(course, case.title, markdown_to_text(case.history), case.keywords),
-                "files": [test_href(case)],
+                "files": [assessment_test_href(case)],
                 "dependencies": [f"item-{q.id}" for q in case.questions]
                 + [f"media-{case.id}"] * bool(case.images),
             }
@@ -307,6 +474,14 @@ def manifest_resources(course: Course) -> list[dict]:
 
 
 def render_manifest(course: Course) -> bytes:
+    resources = [
+        {
+            **resource,
+            "href": url(resource["href"]) if resource["href"] else None,
+            "files": [url(f) for f in resource["files"]],
+        }
+        for resource in manifest_resources(course)
+    ]
     view = {
         "identifier": f"MANIFEST-{course.id}",
         "lom": lom(
@@ -315,11 +490,14 @@ def render_manifest(course: Course) -> bytes:
             markdown_to_text(course.description) if course.description else None,
             sorted({k for case in course.cases for k in case.keywords}),
         ),
-        "resources": manifest_resources(course),
+        "resources": resources,
     }
     return render_template("qti/imsmanifest.xml", manifest=view, tool_version=__version__).encode(
         "utf-8"
     )
+
+
+# ------------------------------------------------------------------------- package
 
 
 def render_qti_manifest(course: Course) -> PackageEntry:
@@ -327,16 +505,18 @@ def render_qti_manifest(course: Course) -> PackageEntry:
 
 
 def render_qti_case(course: Course, case: Case) -> Iterator[PackageEntry]:
-    """The test, items and images of one case, in a fixed order."""
-    yield PackageEntry(test_href(case), render_test(course, case), schema="qti")
+    """The test, items and images of one case, in a fixed order, one at a time (the build
+    streams them into the packages)."""
+    yield PackageEntry(assessment_test_href(case), render_test(course, case), schema="qti")
     for question in case.questions:
         yield PackageEntry(item_href(question), render_item(course, case, question), schema="qti")
     for image in case_images(case):
         yield PackageEntry(media_href(case, image), image.file)
 
 
-def render_qti_package(course: Course) -> Iterator[PackageEntry]:
-    """Every file of the QTI package, one at a time, in a fixed order."""
-    yield render_qti_manifest(course)
-    for case in course.cases:
-        yield from render_qti_case(course, case)
+def render_qti_package(course: Course) -> list[PackageEntry]:
+    """Every file of the QTI package in a fixed order: the manifest, then per case its
+    test, its items and its images. Images are read when written."""
+    return [render_qti_manifest(course)] + [
+        entry for case in course.cases for entry in render_qti_case(course, case)
+    ]

@@ -64,6 +64,8 @@ def build(path: Path, output: Path, target: str, schemas: Path | None, fmt: str)
             err=True,
         )
         raise SystemExit(1) from None
+    except SchemaFolderError as exc:  # a schema compiles only when first needed
+        raise click.BadParameter(str(exc), param_hint="--schemas") from None
     except (PackageError, OSError) as exc:
         click.echo(f"build failed: {exc}; the previous packages are intact", err=True)
         raise SystemExit(1) from None
