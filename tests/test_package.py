@@ -50,3 +50,15 @@ def test_commit_replaces_zip_and_tree_and_discard_leaves_nothing(tmp_path: Path)
     assert not (tmp_path / "p" / "a.txt").exists()
     assert (tmp_path / "p" / "b" / "c.txt").read_bytes() == b"two"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p", "p.zip"]
+
+
+def test_a_failed_first_build_removes_the_folders_it_created(tmp_path: Path) -> None:
+    (tmp_path / "build").mkdir()
+    (tmp_path / "build" / "notes.txt").write_text("the user's")
+    writer = PackageWriter(tmp_path / "build" / "c-qti21.zip", tmp_path / "build" / "c" / "qti21")
+    writer.add("a.txt", b"one")
+    writer.discard()
+    assert sorted(p.name for p in (tmp_path / "build").iterdir()) == ["notes.txt"]
+    fresh = PackageWriter(tmp_path / "out" / "c.zip", tmp_path / "out" / "c" / "qti21")
+    fresh.discard()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["build"]

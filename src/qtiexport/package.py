@@ -9,6 +9,7 @@ leaves the previous package as it was.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import shutil
@@ -92,6 +93,13 @@ class PackageWriter:
         self.zip_path = zip_path
         self.tree_path = tree_path
         self.stamp = build_timestamp()
+        # Folders this build creates, deepest first: a failed first build removes them again.
+        self.created = [
+            folder
+            for folder in (tree_path.parent, *tree_path.parent.parents)
+            if not folder.exists()
+        ]
+        self.created += [f for f in (zip_path.parent, *zip_path.parent.parents) if not f.exists()]
         zip_path.parent.mkdir(parents=True, exist_ok=True)
         tree_path.parent.mkdir(parents=True, exist_ok=True)
         handle, temp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".zip", dir=zip_path.parent)
@@ -170,6 +178,10 @@ class PackageWriter:
             self.raw.close()
         self.temp_zip.unlink(missing_ok=True)
         shutil.rmtree(self.temp_tree, ignore_errors=True)
+        for folder in sorted(set(self.created), key=lambda f: len(f.parts), reverse=True):
+            # A folder that is not empty holds the other target's package or the user's files.
+            with contextlib.suppress(OSError):
+                folder.rmdir()
 
 
 def remove_leftovers(folder: Path) -> None:

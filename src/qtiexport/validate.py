@@ -305,7 +305,7 @@ class CourseValidator:
         self.root = root
         self.times = times
         self.diags = Diagnostics()
-        self.question_ids: dict[str, Location] = {}
+        self.question_ids: dict[str, tuple[str, Location]] = {}  # by casefold
 
     def shown(self, path: Path) -> str:
         return display_path(path)
@@ -360,7 +360,7 @@ class CourseValidator:
         )
 
     def cases(self, fields: Fields) -> list[Case]:
-        seen: dict[str, Location] = {}
+        seen: dict[str, tuple[str, Location]] = {}  # by casefold, as in question ids
         cases = []
         entries = fields.list_of("cases")
         node = fields.get("cases")
@@ -370,13 +370,18 @@ class CourseValidator:
             name = read_text(entry, "an entry of `cases` in course.yaml", self.diags)
             if name is None or not check_identifier(name, entry.location, self.diags):
                 continue
-            if name in seen:
+            first = seen.get(name.casefold())
+            if first is not None:
+                listed, where = first
                 self.diags.error(
                     entry.location,
-                    f"case `{name}` is listed twice (first at line {seen[name].line})",
+                    f"case `{name}` is listed twice (first at line {where.line})"
+                    if listed == name
+                    else f"case `{name}` differs only in letter case from `{listed}` (line "
+                    f"{where.line}); case ids name folders, so they must differ in more than case",
                 )
                 continue
-            seen[name] = entry.location
+            seen[name.casefold()] = (name, entry.location)
             folder = self.root / "cases" / name
             if not (folder / "case.yaml").is_file():
                 known = sorted(p.name for p in (self.root / "cases").glob("*/") if p.is_dir())
@@ -600,15 +605,23 @@ class CourseValidator:
         qid = f.identifier("id")
         what = f.what
         if qid is not None:
-            first = self.question_ids.get(qid)
-            if first is not None:
+            # Keyed by casefold: each id names a file in both packages, and `Q1` and `q1`
+            # would be one file on Windows, macOS and in some importers.
+            first = self.question_ids.get(qid.casefold())
+            if first is not None and first[0] == qid:
                 f.error(
                     "id",
-                    f"question id `{qid}` is already used at {first}; "
+                    f"question id `{qid}` is already used at {first[1]}; "
                     "question ids must be unique in the course",
                 )
+            elif first is not None:
+                f.error(
+                    "id",
+                    f"question id `{qid}` differs only in letter case from `{first[0]}` at "
+                    f"{first[1]}; ids name files, so they must differ in more than case",
+                )
             else:
-                self.question_ids[qid] = f.where("id")
+                self.question_ids[qid.casefold()] = (qid, f.where("id"))
         qtype = f.text("type")
         if qtype is not None and qtype not in QUESTION_TYPES:
             f.error(
