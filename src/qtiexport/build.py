@@ -7,21 +7,20 @@ until every document of every target has passed.
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from qtiexport.model import Course
-from qtiexport.package import PackageEntry, PackageWriter, remove_leftovers
+from qtiexport.package import PackageEntry, PackageWriter, TreeWriter, remove_leftovers
+from qtiexport.parallel import run_steps, worker_count
 from qtiexport.qti import render_qti_case, render_qti_manifest
 from qtiexport.schemas import SchemaSet
 from qtiexport.scorm import as_scorm_entry, render_sco_entry, render_scorm_course_files
 from qtiexport.timing import StageTimes
 
 TARGETS = ("scorm12", "qti21")
+MANIFEST_SCHEMAS = {"scorm12": "scorm-manifest", "qti21": "qti-manifest"}
 
 
 class SchemaViolation(Exception):
@@ -73,61 +72,74 @@ def _timed(iterator: Iterator[PackageEntry], times: StageTimes) -> Iterator[Pack
         yield item
 
 
-def render_case(
-    course: Course, index: int, targets: frozenset[str], schemas: SchemaSet | None
-) -> tuple[list[CheckedDocument], dict[str, float]]:
-    """Every document of one case, checked: its SCO, and its QTI test, items and images
-    (each written once per package that carries it)."""
+@dataclass(frozen=True)
+class Work:
+    """What every rendering step needs; worker processes inherit it when forked."""
+
+    course: Course
+    targets: frozenset[str]
+    schemas: SchemaSet | None
+    trees: dict[str, Path]  # the temporary tree of each target's package
+
+
+Rendered = tuple[list[CheckedDocument], dict[str, float]]  # documents, seconds per stage
+
+
+def _into_trees(work: Work, documents: list[CheckedDocument], times: StageTimes) -> None:
+    """Write the documents that passed into the packages' trees, in the process that
+    rendered them: that spreads the file system's work over the cores."""
+    with times.stage("zip"):
+        for document in documents:
+            if not document.problems:
+                for target, name in document.destinations:
+                    _tree_writer(work.trees[target]).write(name, document.data)
+
+
+_tree_writers: dict[Path, TreeWriter] = {}  # per process, so each knows its folders
+
+
+def _tree_writer(root: Path) -> TreeWriter:
+    if root not in _tree_writers:
+        _tree_writers[root] = TreeWriter(root)
+    return _tree_writers[root]
+
+
+def render_course_files(work: Work) -> Rendered:
+    """The documents that belong to the whole course: the manifests and the player."""
     times = StageTimes()
-    case = course.cases[index]
     documents = []
-    if "scorm12" in targets:
+    if "scorm12" in work.targets:
+        for entry in _timed(render_scorm_course_files(work.course), times):
+            documents.append(check_document([("scorm12", entry)], work.schemas, times))
+    if "qti21" in work.targets:
         with times.stage("render"):
-            sco = render_sco_entry(course, case)
-        documents.append(check_document([("scorm12", sco)], schemas, times))
-    for entry in _timed(render_qti_case(course, case), times):
-        copies = [("qti21", entry)] if "qti21" in targets else []
-        if "scorm12" in targets:
-            copies.append(("scorm12", as_scorm_entry(entry)))
-        documents.append(check_document(copies, schemas, times))
+            manifest = render_qti_manifest(work.course)
+        documents.append(check_document([("qti21", manifest)], work.schemas, times))
+    _into_trees(work, documents, times)
     return documents, times.seconds
 
 
-# Cases are rendered in worker processes when a course is large enough to gain from it.
-# The workers are forked before any writer thread starts and find their work here.
+def render_case(work: Work, index: int) -> Rendered:
+    """Every document of one case, checked: its SCO, and its QTI test, items and images
+    (each written once per package that carries it)."""
+    times = StageTimes()
+    case = work.course.cases[index]
+    documents = []
+    if "scorm12" in work.targets:
+        with times.stage("render"):
+            sco = render_sco_entry(work.course, case)
+        documents.append(check_document([("scorm12", sco)], work.schemas, times))
+    for entry in _timed(render_qti_case(work.course, case), times):
+        copies = [("qti21", entry)] if "qti21" in work.targets else []
+        if "scorm12" in work.targets:
+            copies.append(("scorm12", as_scorm_entry(entry)))
+        documents.append(check_document(copies, work.schemas, times))
+    _into_trees(work, documents, times)
+    return documents, times.seconds
+
+
+# Courses from this size on are rendered by worker processes, case by case.
 PARALLEL_FROM_QUESTIONS = 500
-WORKERS_VARIABLE = "QTIEXPORT_WORKERS"
-_work: tuple[Course, frozenset[str], SchemaSet | None] | None = None
-
-
-def _render_case_in_worker(index: int) -> tuple[list[CheckedDocument], dict[str, float]]:
-    assert _work is not None
-    course, targets, schemas = _work
-    return render_case(course, index, targets, schemas)
-
-
-def _in_order(pool, count: int, ahead: int):
-    """The workers' results in case order, with at most `ahead` cases rendered and not yet
-    written, so that memory stays flat however many cases there are."""
-    pending: deque = deque()
-    for index in range(count):
-        pending.append(pool.apply_async(_render_case_in_worker, (index,)))
-        if len(pending) >= ahead:
-            yield pending.popleft().get()
-    while pending:
-        yield pending.popleft().get()
-
-
-def worker_count(course: Course) -> int:
-    """How many processes render cases: 0 renders in this process."""
-    setting = os.environ.get(WORKERS_VARIABLE, "").strip()
-    if setting.isdigit():
-        wanted = int(setting)
-    else:
-        questions = sum(len(case.questions) for case in course.cases)
-        wanted = os.cpu_count() or 1 if questions >= PARALLEL_FROM_QUESTIONS else 0
-    wanted = min(wanted, len(course.cases))
-    return wanted if wanted > 1 and "fork" in multiprocessing.get_all_start_methods() else 0
 
 
 def build_course(
@@ -142,52 +154,43 @@ def build_course(
     The SCORM package carries the QTI documents under `qti/`: each is rendered and
     checked once and written into both packages. Large courses are rendered by worker
     processes, case by case, and written in the same order, so the packages are the
-    same bytes as from one process. Every target is written to temporary files first;
+    same bytes as from one process; each process writes the files it rendered into the
+    packages' unzipped trees itself. Every target is written to temporary files first;
     only when every document has passed the schemas are they renamed into place.
     """
-    global _work
     times = times if times is not None else StageTimes()
     remove_leftovers(output)
     remove_leftovers(output / course.id)
     wanted = frozenset(targets)
-    workers = worker_count(course)
-    pool = None
+    questions = sum(len(case.questions) for case in course.cases)
+    workers = worker_count(len(course.cases), questions >= PARALLEL_FROM_QUESTIONS)
     writers: dict[str, PackageWriter] = {}
+    rendered = None
     try:
-        if workers:
-            if schemas is not None:
-                schemas.schema("qti")  # compiled once, before the fork, for every worker
-            _work = (course, wanted, schemas)
-            pool = multiprocessing.get_context("fork").Pool(workers)
-            cases = _in_order(pool, len(course.cases), ahead=2 * workers)
-        else:
-            cases = (render_case(course, i, wanted, schemas) for i in range(len(course.cases)))
         for target in TARGETS:
             if target in wanted:
                 writers[target] = PackageWriter(
                     output / f"{course.id}-{target}.zip", output / course.id / target
                 )
+        work = Work(course, wanted, schemas, {t: w.temp_tree for t, w in writers.items()})
+        if workers and schemas is not None:  # compiled once, before the fork, for every worker
+            for kind in ["qti"] + [MANIFEST_SCHEMAS[target] for target in writers]:
+                schemas.schema(kind)
+
+        def step(index: int) -> Rendered:  # 0: the course's own files; n: case n - 1
+            return render_course_files(work) if index == 0 else render_case(work, index - 1)
+
+        rendered = run_steps(step, len(course.cases) + 1, workers)
         problems: list[str] = []
-
-        def write(document: CheckedDocument) -> None:
-            problems.extend(document.problems)
-            if not problems:  # after a violation, only go on checking
-                with times.stage("zip"):
-                    for target, name in document.destinations:
-                        writers[target].add(name, document.data)
-
-        if "scorm12" in writers:
-            for entry in _timed(render_scorm_course_files(course), times):
-                write(check_document([("scorm12", entry)], schemas, times))
-        if "qti21" in writers:
-            with times.stage("render"):
-                manifest = render_qti_manifest(course)
-            write(check_document([("qti21", manifest)], schemas, times))
-        for documents, seconds in cases:
+        for documents, seconds in rendered:
             for stage, spent in seconds.items():
                 times.seconds[stage] = times.seconds.get(stage, 0.0) + spent
             for document in documents:
-                write(document)
+                problems.extend(document.problems)
+                if not problems:  # after a violation, only go on checking
+                    with times.stage("zip"):
+                        for target, name in document.destinations:
+                            writers[target].add(name, document.data, in_tree=True)
         if problems:
             raise SchemaViolation(problems)
         with times.stage("zip"):
@@ -196,9 +199,8 @@ def build_course(
                 for target, w in writers.items()
             ]
     finally:
-        if pool is not None:
-            pool.terminate()
-            pool.join()
-        _work = None
+        if rendered is not None:
+            rendered.close()  # stops the workers at once if the build failed
+        _tree_writers.clear()
         for writer in writers.values():
             writer.discard()

@@ -77,14 +77,43 @@ def _zip_info(name: str, stamp: tuple[int, int, int, int, int, int]) -> zipfile.
     return info
 
 
+class TreeWriter:
+    """Writes files into an unzipped package tree. Any process may hold one for the same
+    folder: the build's worker processes write the files they rendered themselves, so
+    that the file system's work is spread over the cores."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.folders: set[str] = set()
+
+    def write(self, name: str, data: bytes) -> None:
+        check_entry_name(name)  # before anything touches the disk
+        path = os.path.join(self.root, *name.split("/"))
+        folder = os.path.dirname(path)
+        if folder not in self.folders:
+            os.makedirs(folder, exist_ok=True)
+            self.folders.add(folder)
+        # os.open and os.write: a tree holds thousands of files, and the layers of
+        # Path.write_bytes cost more than the write itself.
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(handle, view) :]
+        finally:
+            os.close(handle)
+
+
 class PackageWriter:
     """Streams entries into a temporary zip and tree; `commit` renames both into place.
 
-    A background thread compresses and writes, in the order the entries were added, while
-    the caller renders the next document: zlib and file writes release the GIL, so this
-    uses a second core. The queue is short, so memory holds only a few documents. Until
-    `commit`, the previous package at the target paths is untouched; `discard` removes the
-    temporary files.
+    A background thread, started with the first entry, compresses and writes in the order
+    the entries were added while the caller renders the next document: zlib and file
+    writes release the GIL, so this uses a second core. The queue is short, so memory
+    holds only a few documents. An entry added with `in_tree=True` was already written to
+    `temp_tree` by a `TreeWriter` (in a worker process) and goes into the zip only.
+    Until `commit`, the previous package at the target paths is untouched; `discard`
+    removes the temporary files.
     """
 
     QUEUE_LENGTH = 64
@@ -108,20 +137,23 @@ class PackageWriter:
         self.raw = os.fdopen(handle, "wb")
         self.archive = zipfile.ZipFile(self.raw, "w")
         self.names: set[str] = set()
-        self.folders: set[Path] = set()
+        self.tree = TreeWriter(self.temp_tree)
         self.committed = False
         self.failure: BaseException | None = None
-        self.queue: queue.Queue[tuple[str, bytes] | None] = queue.Queue(self.QUEUE_LENGTH)
+        self.queue: queue.Queue[tuple[str, bytes, bool] | None] = queue.Queue(self.QUEUE_LENGTH)
+        # Started with the first entry, not here: the build forks its workers after
+        # making the writers, and a process should not fork while it runs threads.
         self.worker = threading.Thread(target=self._write_queued, daemon=True)
-        self.worker.start()
 
-    def add(self, name: str, data: bytes) -> None:
+    def add(self, name: str, data: bytes, *, in_tree: bool = False) -> None:
         check_entry_name(name)
         if name.casefold() in self.names:
             raise PackageError(f"two files would share the package path {name!r}")
         self.names.add(name.casefold())
         self._raise_failure()
-        self.queue.put((name, data))
+        if self.worker.ident is None:
+            self.worker.start()
+        self.queue.put((name, data, in_tree))
 
     def _write_queued(self) -> None:
         while (item := self.queue.get()) is not None:
@@ -132,13 +164,10 @@ class PackageWriter:
             except BaseException as exc:  # handed to the caller by add or commit
                 self.failure = exc
 
-    def _write(self, name: str, data: bytes) -> None:
+    def _write(self, name: str, data: bytes, in_tree: bool) -> None:
         self.archive.writestr(_zip_info(name, self.stamp), data, compresslevel=6)
-        path = self.temp_tree.joinpath(*name.split("/"))
-        if path.parent not in self.folders:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self.folders.add(path.parent)
-        path.write_bytes(data)
+        if not in_tree:
+            self.tree.write(name, data)
 
     def _raise_failure(self) -> None:
         if self.failure is not None:

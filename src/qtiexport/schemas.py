@@ -43,6 +43,11 @@ def _compile(path: Path) -> etree.XMLSchema:
         raise SchemaFolderError(f"{path} does not compile: {exc}") from None
 
 
+@cache
+def _resolved(folder: Path, kind: str) -> Path:
+    return (folder / SCHEMA_FILES[kind]).resolve()
+
+
 @dataclass(frozen=True)
 class SchemaSet:
     folder: Path
@@ -55,7 +60,9 @@ class SchemaSet:
             )
 
     def schema(self, kind: str) -> etree.XMLSchema:
-        return _compile((self.folder / SCHEMA_FILES[kind]).resolve())
+        # Resolving the path costs a system call per folder: done once per kind, since
+        # the build asks for a schema once per document.
+        return _compile(_resolved(self.folder, kind))
 
     def problems(self, name: str, kind: str, data: bytes) -> list[str]:
         """Every schema violation in one document, as `name:line: message`.

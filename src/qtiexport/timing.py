@@ -19,3 +19,8 @@ class StageTimes:
             yield
         finally:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
+
+    def add(self, seconds: dict[str, float]) -> None:
+        """Add figures measured elsewhere (a case step, a worker process)."""
+        for name, spent in seconds.items():
+            self.seconds[name] = self.seconds.get(name, 0.0) + spent

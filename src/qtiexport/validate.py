@@ -6,12 +6,21 @@ in one run. Nothing here writes a file.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import os
 import re
+import time
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from qtiexport.diagnostics import ContentError, Diagnostics, Location, display_path
+from qtiexport.diagnostics import (
+    ContentError,
+    Diagnostic,
+    Diagnostics,
+    Location,
+    display_path,
+)
 from qtiexport.images import ImageProblem, extension_matches, read_image_facts
 from qtiexport.loader import Node, load_yaml
 from qtiexport.markdown import check_markdown
@@ -25,6 +34,7 @@ from qtiexport.model import (
     Question,
     TeachingSection,
 )
+from qtiexport.parallel import run_steps, worker_count
 from qtiexport.timing import StageTimes
 from qtiexport.tracking import SUSPEND_DATA_LIMIT, longest_state
 
@@ -300,12 +310,62 @@ def check_identifier(value: str, where: Location, diags: Diagnostics) -> bool:
     return True
 
 
+def duplicate_question_id(qid: str, first_id: str, first: Location) -> str:
+    if qid == first_id:
+        return (
+            f"question id `{qid}` is already used at {first}; "
+            "question ids must be unique in the course"
+        )
+    # Ids name files in both packages, and `Q1` and `q1` would be one file on Windows,
+    # macOS and in some importers.
+    return (
+        f"question id `{qid}` differs only in letter case from `{first_id}` at {first}; "
+        "ids name files, so they must differ in more than case"
+    )
+
+
+# Case folders holding this much YAML in all are worth validating in worker processes
+# (about 250 questions; forking costs some tens of milliseconds).
+PARALLEL_FROM_BYTES = 256 * 1024
+
+
+def _worth_forking(listed: list[tuple[str, Path]]) -> bool:
+    total = 0
+    for _, folder in listed:
+        for name in ("case.yaml", "questions.yaml"):
+            with contextlib.suppress(OSError):
+                total += (folder / name).stat().st_size
+    return total >= PARALLEL_FROM_BYTES
+
+
+@dataclass(frozen=True)
+class CaseValidation:
+    """One case validated on its own: the model, its errors, the question ids it
+    declares (by casefold, first use) and the seconds spent loading and validating."""
+
+    case: Case | None
+    diagnostics: list[Diagnostic]
+    question_ids: dict[str, tuple[str, Location]]
+    seconds: dict[str, float]
+
+
+def validate_case(root: Path, name: str, folder: Path) -> CaseValidation:
+    validator = CourseValidator(root, StageTimes())
+    with validator.times.stage("validate"):
+        case = validator.case(name, folder)
+    seconds = validator.times.seconds
+    seconds["validate"] -= seconds.get("load", 0.0)  # loading happens inside validation
+    return CaseValidation(case, validator.diags.items, validator.question_ids, seconds)
+
+
 class CourseValidator:
     def __init__(self, root: Path, times: StageTimes):
         self.root = root
         self.times = times
         self.diags = Diagnostics()
         self.question_ids: dict[str, tuple[str, Location]] = {}  # by casefold
+        self.in_cases = 0.0  # seconds spent waiting for the per-case steps
+        self.case_times = StageTimes()  # what the per-case steps report
 
     def shown(self, path: Path) -> str:
         return display_path(path)
@@ -361,6 +421,7 @@ class CourseValidator:
 
     def cases(self, fields: Fields) -> list[Case]:
         seen: dict[str, tuple[str, Location]] = {}  # by casefold, as in question ids
+        listed: list[tuple[str, Path]] = []
         cases = []
         entries = fields.list_of("cases")
         node = fields.get("cases")
@@ -372,12 +433,12 @@ class CourseValidator:
                 continue
             first = seen.get(name.casefold())
             if first is not None:
-                listed, where = first
+                first_name, where = first
                 self.diags.error(
                     entry.location,
                     f"case `{name}` is listed twice (first at line {where.line})"
-                    if listed == name
-                    else f"case `{name}` differs only in letter case from `{listed}` (line "
+                    if first_name == name
+                    else f"case `{name}` differs only in letter case from `{first_name}` (line "
                     f"{where.line}); case ids name folders, so they must differ in more than case",
                 )
                 continue
@@ -391,9 +452,26 @@ class CourseValidator:
                     f"{self.shown(folder / 'case.yaml')}{_suggest(name, known)}",
                 )
                 continue
-            case = self.case(name, folder)
-            if case is not None:
-                cases.append(case)
+            listed.append((name, folder))
+        # Each case validates on its own (in worker processes for a large course); what
+        # spans cases, unique question ids, is checked here as the results come in order.
+        started = time.perf_counter()
+        for checked in run_steps(
+            lambda index: validate_case(self.root, *listed[index]),
+            len(listed),
+            worker_count(len(listed), _worth_forking(listed)),
+        ):
+            self.diags.extend(checked.diagnostics)
+            for folded, (qid, where) in checked.question_ids.items():
+                first = self.question_ids.get(folded)
+                if first is None:
+                    self.question_ids[folded] = (qid, where)
+                else:
+                    self.diags.error(where, duplicate_question_id(qid, *first))
+            self.case_times.add(checked.seconds)
+            if checked.case is not None:
+                cases.append(checked.case)
+        self.in_cases += time.perf_counter() - started
         return cases
 
     # case.yaml ---------------------------------------------------------------------
@@ -608,18 +686,8 @@ class CourseValidator:
             # Keyed by casefold: each id names a file in both packages, and `Q1` and `q1`
             # would be one file on Windows, macOS and in some importers.
             first = self.question_ids.get(qid.casefold())
-            if first is not None and first[0] == qid:
-                f.error(
-                    "id",
-                    f"question id `{qid}` is already used at {first[1]}; "
-                    "question ids must be unique in the course",
-                )
-            elif first is not None:
-                f.error(
-                    "id",
-                    f"question id `{qid}` differs only in letter case from `{first[0]}` at "
-                    f"{first[1]}; ids name files, so they must differ in more than case",
-                )
+            if first is not None:
+                f.error("id", duplicate_question_id(qid, *first))
             else:
                 self.question_ids[qid.casefold()] = (qid, f.where("id"))
         qtype = f.text("type")
@@ -867,12 +935,15 @@ def validate_course(root: Path, times: StageTimes | None = None) -> Course:
     `times` gets the seconds spent loading YAML ("load") and checking it ("validate").
     """
     times = times if times is not None else StageTimes()
-    validator = CourseValidator(root, times)
-    loading_before = times.seconds.get("load", 0.0)
-    with times.stage("validate"):
+    validator = CourseValidator(root, StageTimes())
+    with validator.times.stage("validate"):
         course = validator.course()
-    # Loading happens inside validation; report the two apart.
-    times.seconds["validate"] -= times.seconds.get("load", 0.0) - loading_before
+    # The "validate" stage holds this process's loading and the case steps' time;
+    # report loading apart, and the cases' own figures (summed over the workers).
+    own = validator.times.seconds
+    load = own.get("load", 0.0)
+    times.add({"load": load, "validate": own["validate"] - load - validator.in_cases})
+    times.add(validator.case_times.seconds)
     if validator.diags or course is None:
         raise ContentError(validator.diags.items)
     return course

@@ -1,0 +1,102 @@
+"""Worker processes: how many, results in order, and the same outcome as one process."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from qtiexport.diagnostics import ContentError
+from qtiexport.parallel import WORKERS_VARIABLE, run_steps, worker_count
+from qtiexport.timing import StageTimes
+from qtiexport.validate import validate_course
+
+MINIMAL = Path(__file__).resolve().parent / "fixtures" / "minimal"
+
+
+def test_worker_count_follows_the_setting_and_the_work(monkeypatch) -> None:
+    monkeypatch.delenv(WORKERS_VARIABLE, raising=False)
+    assert worker_count(100, worth_it=False) == 0
+    assert worker_count(100, worth_it=True) == (os.cpu_count() if os.cpu_count() > 1 else 0)
+    monkeypatch.setenv(WORKERS_VARIABLE, "3")
+    assert worker_count(100, worth_it=False) == 3
+    assert worker_count(2, worth_it=False) == 2  # never more workers than steps
+    monkeypatch.setenv(WORKERS_VARIABLE, "1")
+    assert worker_count(100, worth_it=True) == 0  # one worker would only add a fork
+
+
+def test_steps_run_in_other_processes_and_come_back_in_order() -> None:
+    results = list(run_steps(lambda step: (step, os.getpid()), 9, workers=2))
+    assert [step for step, _ in results] == list(range(9))
+    assert os.getpid() not in {pid for _, pid in results}
+
+
+def test_steps_run_here_without_workers() -> None:
+    assert list(run_steps(lambda step: (step, os.getpid()), 3, workers=0)) == [
+        (0, os.getpid()),
+        (1, os.getpid()),
+        (2, os.getpid()),
+    ]
+
+
+def three_cases(tmp_path: Path) -> Path:
+    """The minimal course with its case copied as c2 and c3 (same question ids)."""
+    course = tmp_path / "course"
+    shutil.copytree(MINIMAL, course)
+    for name in ("c2", "c3"):
+        shutil.copytree(course / "cases" / "c1", course / "cases" / name)
+        case_file = course / "cases" / name / "case.yaml"
+        case_file.write_text(case_file.read_text().replace("id: c1", f"id: {name}"))
+    (course / "course.yaml").write_text((course / "course.yaml").read_text() + "  - c2\n  - c3\n")
+    return course
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    path.write_text(path.read_text().replace(old, new))
+
+
+def course_with_errors_in_several_cases(tmp_path: Path) -> Path:
+    """c2 reuses the question ids of c1 (only the course as a whole can tell); c3 has
+    its own ids and an error of its own."""
+    course = three_cases(tmp_path)
+    edit(course / "cases" / "c3" / "questions.yaml", "id: q", "id: c3q")
+    edit(course / "cases" / "c3" / "questions.yaml", "type: single", "type: singel")
+    return course
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_validation_in_workers_gives_the_same_errors(tmp_path, monkeypatch, workers) -> None:
+    course = course_with_errors_in_several_cases(tmp_path)
+    monkeypatch.chdir(course)
+    monkeypatch.setenv(WORKERS_VARIABLE, workers)
+    with pytest.raises(ContentError) as caught:
+        validate_course(Path("."))
+    used = "question ids must be unique in the course"
+    assert [str(d) for d in caught.value.diagnostics] == [
+        f"cases/c2/questions.yaml:2:9: error: question id `q1` is already used at "
+        f"cases/c1/questions.yaml:2:9; {used}",
+        f"cases/c2/questions.yaml:10:9: error: question id `q2` is already used at "
+        f"cases/c1/questions.yaml:10:9; {used}",
+        f"cases/c2/questions.yaml:18:9: error: question id `q3` is already used at "
+        f"cases/c1/questions.yaml:18:9; {used}",
+        f"cases/c2/questions.yaml:22:9: error: question id `q4` is already used at "
+        f"cases/c1/questions.yaml:22:9; {used}",
+        "cases/c3/questions.yaml:3:11: error: unknown question type `singel`; did you mean "
+        "`single`? (types: single, multiple, true_false, text)",
+    ]
+
+
+def test_validation_in_workers_gives_the_same_model(tmp_path, monkeypatch) -> None:
+    course = three_cases(tmp_path)
+    for name in ("c2", "c3"):
+        edit(course / "cases" / name / "questions.yaml", "id: q", f"id: {name}q")
+    monkeypatch.setenv(WORKERS_VARIABLE, "1")
+    alone = validate_course(course)
+    monkeypatch.setenv(WORKERS_VARIABLE, "2")
+    times = StageTimes()
+    shared = validate_course(course, times)
+    assert shared == alone
+    assert [case.id for case in shared.cases] == ["c1", "c2", "c3"]
+    assert times.seconds["load"] > 0 and times.seconds["validate"] > 0
