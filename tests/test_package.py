@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from qtiexport.package import TEMP_PREFIX, PackageError, PackageWriter, check_entry_name
+from qtiexport.package import (
+    TEMP_PREFIX,
+    PackageError,
+    PackageWriter,
+    TreeWriter,
+    check_entry_name,
+)
 
 
 @pytest.mark.parametrize(
@@ -62,3 +68,28 @@ def test_a_failed_first_build_removes_the_folders_it_created(tmp_path: Path) -> 
     fresh = PackageWriter(tmp_path / "out" / "c.zip", tmp_path / "out" / "c" / "qti21")
     fresh.discard()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["build"]
+
+
+def test_tree_writer_links_repeated_files_or_copies_them(tmp_path: Path, monkeypatch) -> None:
+    qti, scorm = TreeWriter(tmp_path / "qti21"), TreeWriter(tmp_path / "scorm12")
+    written = qti.write("item-q1.xml", b"<item/>")
+    scorm.write_same("qti/item-q1.xml", b"<item/>", written)
+    linked = tmp_path / "scorm12" / "qti" / "item-q1.xml"
+    assert linked.read_bytes() == b"<item/>"
+    assert linked.stat().st_ino == Path(written).stat().st_ino
+
+    def no_links(source: str, target: str) -> None:
+        raise OSError("this file system has no hard links")
+
+    monkeypatch.setattr("os.link", no_links)
+    written = qti.write("item-q2.xml", b"<item2/>")
+    scorm.write_same("qti/item-q2.xml", b"<item2/>", written)
+    copied = tmp_path / "scorm12" / "qti" / "item-q2.xml"
+    assert copied.read_bytes() == b"<item2/>"
+    assert copied.stat().st_ino != Path(written).stat().st_ino
+
+
+def test_tree_writer_refuses_unsafe_names_before_writing(tmp_path: Path) -> None:
+    with pytest.raises(PackageError):
+        TreeWriter(tmp_path / "tree").write("../outside.txt", b"x")
+    assert not (tmp_path / "outside.txt").exists()

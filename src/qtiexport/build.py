@@ -91,8 +91,10 @@ def _into_trees(work: Work, documents: list[CheckedDocument], times: StageTimes)
     with times.stage("zip"):
         for document in documents:
             if not document.problems:
-                for target, name in document.destinations:
-                    _tree_writer(work.trees[target]).write(name, document.data)
+                (target, name), *copies = document.destinations
+                written = _tree_writer(work.trees[target]).write(name, document.data)
+                for target, name in copies:
+                    _tree_writer(work.trees[target]).write_same(name, document.data, written)
 
 
 _tree_writers: dict[Path, TreeWriter] = {}  # per process, so each knows its folders

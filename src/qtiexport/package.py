@@ -86,13 +86,18 @@ class TreeWriter:
         self.root = root
         self.folders: set[str] = set()
 
-    def write(self, name: str, data: bytes) -> None:
+    def _path(self, name: str) -> str:
         check_entry_name(name)  # before anything touches the disk
         path = os.path.join(self.root, *name.split("/"))
         folder = os.path.dirname(path)
         if folder not in self.folders:
             os.makedirs(folder, exist_ok=True)
             self.folders.add(folder)
+        return path
+
+    def write(self, name: str, data: bytes) -> str:
+        """Write one file; return its path."""
+        path = self._path(name)
         # os.open and os.write: a tree holds thousands of files, and the layers of
         # Path.write_bytes cost more than the write itself.
         handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
@@ -102,6 +107,17 @@ class TreeWriter:
                 view = view[os.write(handle, view) :]
         finally:
             os.close(handle)
+        return path
+
+    def write_same(self, name: str, data: bytes, same_as: str) -> None:
+        """Write a file whose bytes another tree already holds at `same_as`: as a hard
+        link where the file system allows it. The SCORM tree repeats every QTI file, and
+        a link costs a directory entry where a copy costs its pages too."""
+        path = self._path(name)
+        try:
+            os.link(same_as, path)
+        except OSError:
+            self.write(name, data)
 
 
 class PackageWriter:
