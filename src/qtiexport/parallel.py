@@ -7,6 +7,7 @@ there are: one process or many give the same diagnostics and the same bytes.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections import deque
@@ -43,7 +44,14 @@ def forked_pool(job: Callable[[int], Result], workers: int) -> Iterator[Pool]:
     starting any thread: a forked child holds only the thread that forked it."""
     global _job
     _job = job
-    pool = multiprocessing.get_context("fork").Pool(workers)
+    # Objects that exist now are the workers' inputs, shared with this process until
+    # written to. The collector would write to every one of them (its bookkeeping sits
+    # in each object) and so copy all their pages into each worker: freeze them first.
+    gc.freeze()
+    try:
+        pool = multiprocessing.get_context("fork").Pool(workers)
+    finally:
+        gc.unfreeze()  # in this process; the workers keep theirs frozen
     try:
         yield pool
     finally:
