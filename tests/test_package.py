@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import random
+import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -13,6 +16,7 @@ from qtiexport.package import (
     PackageWriter,
     TreeWriter,
     check_entry_name,
+    pack,
 )
 
 
@@ -93,3 +97,59 @@ def test_tree_writer_refuses_unsafe_names_before_writing(tmp_path: Path) -> None
     with pytest.raises(PackageError):
         TreeWriter(tmp_path / "tree").write("../outside.txt", b"x")
     assert not (tmp_path / "outside.txt").exists()
+
+
+def written_package(tmp_path: Path, files: dict[str, bytes]) -> Path:
+    writer = PackageWriter(tmp_path / "p.zip", tmp_path / "p")
+    for name, data in files.items():
+        writer.add(name, data)
+    writer.commit()
+    return tmp_path / "p.zip"
+
+
+SAMPLE = {
+    "imsmanifest.xml": b"<manifest>" + b"<resource/>" * 500 + b"</manifest>",
+    "media/case/Ca+ deposit #2 \u2013 r\u00f6ntgen.png": random.Random(1).randbytes(1024),
+    "empty.txt": b"",
+}
+
+
+def test_zipfile_reads_back_every_file_with_its_facts(tmp_path: Path) -> None:
+    with zipfile.ZipFile(written_package(tmp_path, SAMPLE)) as archive:
+        assert archive.testzip() is None  # every CRC matches
+        assert archive.namelist() == list(SAMPLE)
+        for info in archive.infolist():
+            assert archive.read(info) == SAMPLE[info.filename]
+            assert info.external_attr >> 16 == 0o100644
+            assert info.create_system == 3
+            assert info.date_time == (2000, 1, 1, 0, 0, 0)
+        methods = {i.filename: i.compress_type for i in archive.infolist()}
+    # Text is deflated; bytes that deflate cannot shrink are stored as they are.
+    assert methods["imsmanifest.xml"] == zipfile.ZIP_DEFLATED
+    assert methods["media/case/Ca+ deposit #2 \u2013 r\u00f6ntgen.png"] == zipfile.ZIP_STORED
+    assert (tmp_path / "p" / "media" / "case" / "Ca+ deposit #2 \u2013 r\u00f6ntgen.png").exists()
+
+
+@pytest.mark.skipif(shutil.which("unzip") is None, reason="Info-ZIP unzip is not installed")
+def test_unzip_tests_the_archive_clean(tmp_path: Path) -> None:
+    checked = subprocess.run(
+        ["unzip", "-t", str(written_package(tmp_path, SAMPLE))], capture_output=True, text=True
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "No errors detected" in checked.stdout
+
+
+def test_more_than_65535_files_get_zip64_records(tmp_path: Path) -> None:
+    count = 70_000
+    writer = PackageWriter(tmp_path / "p.zip", tmp_path / "p")
+    for n in range(count):  # packed already and "in the tree": only the zip is written
+        writer.add(f"f/{n}.txt", pack(str(n).encode()), in_tree=True)
+    writer.commit()
+    data = (tmp_path / "p.zip").read_bytes()
+    assert b"PK\x06\x06" in data[-200:]  # the Zip64 end of central directory record
+    with zipfile.ZipFile(tmp_path / "p.zip") as archive:
+        assert len(archive.namelist()) == count
+        assert archive.read("f/69999.txt") == b"69999"
+    if shutil.which("unzip"):
+        checked = subprocess.run(["unzip", "-tqq", str(tmp_path / "p.zip")], capture_output=True)
+        assert checked.returncode == 0, checked.stdout + checked.stderr

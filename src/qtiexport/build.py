@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qtiexport.model import Course
-from qtiexport.package import PackageEntry, PackageWriter, TreeWriter, remove_leftovers
+from qtiexport.package import (
+    PackageEntry,
+    PackageWriter,
+    PackedFile,
+    TreeWriter,
+    pack,
+    remove_leftovers,
+)
 from qtiexport.parallel import run_steps, worker_count
 from qtiexport.qti import render_qti_case, render_qti_manifest
 from qtiexport.schemas import SchemaSet
@@ -82,19 +89,35 @@ class Work:
     trees: dict[str, Path]  # the temporary tree of each target's package
 
 
-Rendered = tuple[list[CheckedDocument], dict[str, float]]  # documents, seconds per stage
+@dataclass(frozen=True)
+class PackedDocument:
+    """A checked document as the zips take it, already written to the trees."""
+
+    destinations: tuple[tuple[str, str], ...]  # (target, name inside that package)
+    packed: PackedFile | None  # None when the document breaks a schema
+    problems: tuple[str, ...]
 
 
-def _into_trees(work: Work, documents: list[CheckedDocument], times: StageTimes) -> None:
-    """Write the documents that passed into the packages' trees, in the process that
-    rendered them: that spreads the file system's work over the cores."""
+Rendered = tuple[list[PackedDocument], dict[str, float]]  # documents, seconds per stage
+
+
+def _package(work: Work, documents: list[CheckedDocument], times: StageTimes) -> Rendered:
+    """Write the documents that passed into the packages' trees and pack them for the
+    zips, in the process that rendered them: that spreads the file system's and zlib's
+    work over the cores, packs a file that both packages carry once, and sends the
+    main process compressed bytes."""
+    packed = []
     with times.stage("zip"):
         for document in documents:
-            if not document.problems:
-                (target, name), *copies = document.destinations
-                written = _tree_writer(work.trees[target]).write(name, document.data)
-                for target, name in copies:
-                    _tree_writer(work.trees[target]).write_same(name, document.data, written)
+            if document.problems:
+                packed.append(PackedDocument(document.destinations, None, document.problems))
+                continue
+            (target, name), *copies = document.destinations
+            written = _tree_writer(work.trees[target]).write(name, document.data)
+            for target, name in copies:
+                _tree_writer(work.trees[target]).write_same(name, document.data, written)
+            packed.append(PackedDocument(document.destinations, pack(document.data), ()))
+    return packed, times.seconds
 
 
 _tree_writers: dict[Path, TreeWriter] = {}  # per process, so each knows its folders
@@ -117,8 +140,7 @@ def render_course_files(work: Work) -> Rendered:
         with times.stage("render"):
             manifest = render_qti_manifest(work.course)
         documents.append(check_document([("qti21", manifest)], work.schemas, times))
-    _into_trees(work, documents, times)
-    return documents, times.seconds
+    return _package(work, documents, times)
 
 
 def render_case(work: Work, index: int) -> Rendered:
@@ -136,8 +158,7 @@ def render_case(work: Work, index: int) -> Rendered:
         if "scorm12" in work.targets:
             copies.append(("scorm12", as_scorm_entry(entry)))
         documents.append(check_document(copies, work.schemas, times))
-    _into_trees(work, documents, times)
-    return documents, times.seconds
+    return _package(work, documents, times)
 
 
 # Courses from this size on are rendered by worker processes, case by case.
@@ -192,7 +213,7 @@ def build_course(
                 if not problems:  # after a violation, only go on checking
                     with times.stage("zip"):
                         for target, name in document.destinations:
-                            writers[target].add(name, document.data, in_tree=True)
+                            writers[target].add(name, document.packed, in_tree=True)
         if problems:
             raise SchemaViolation(problems)
         with times.stage("zip"):

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import queue
 import shutil
+import struct
 import tempfile
-import threading
 import time
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -69,12 +69,129 @@ def build_timestamp() -> tuple[int, int, int, int, int, int]:
     return time.gmtime(epoch)[:6]
 
 
-def _zip_info(name: str, stamp: tuple[int, int, int, int, int, int]) -> zipfile.ZipInfo:
-    info = zipfile.ZipInfo(name, date_time=stamp)
-    info.compress_type = zipfile.ZIP_DEFLATED
-    info.create_system = 3  # Unix, so the permissions below mean the same everywhere
-    info.external_attr = (0o100000 | FILE_MODE) << 16
-    return info
+COMPRESS_LEVEL = 6  # zlib's default: what zipfile and zip(1) use
+EXTERNAL_ATTR = (0o100000 | FILE_MODE) << 16  # a regular file, rw-r--r--
+MADE_BY_UNIX = 3 << 8  # so that the permissions above mean the same everywhere
+ZIP_VERSION = 20  # deflate
+ZIP64_VERSION = 45
+MAX_16, MAX_32 = 0xFFFF, 0xFFFFFFFF
+
+
+@dataclass(frozen=True)
+class PackedFile:
+    """A file's bytes as a zip stores them: deflated, or stored when deflating would not
+    make them smaller (images), with the CRC-32 and size of the original. Packing is the
+    costly part of writing a zip; the build does it once per file, in the process that
+    rendered it, even for a file both packages carry."""
+
+    crc: int
+    size: int
+    method: int  # zipfile.ZIP_DEFLATED or zipfile.ZIP_STORED
+    payload: bytes
+
+
+def pack(data: bytes) -> PackedFile:
+    compressor = zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, -15)  # raw deflate
+    deflated = compressor.compress(data) + compressor.flush()
+    crc = zlib.crc32(data)
+    if len(deflated) < len(data):
+        return PackedFile(crc, len(data), zipfile.ZIP_DEFLATED, deflated)
+    return PackedFile(crc, len(data), zipfile.ZIP_STORED, data)
+
+
+def _dos_stamp(stamp: tuple[int, int, int, int, int, int]) -> tuple[int, int]:
+    year, month, day, hour, minute, second = stamp
+    return hour << 11 | minute << 5 | second // 2, (year - 1980) << 9 | month << 5 | day
+
+
+class ZipArchive:
+    """A zip written in one pass from packed files: each local header and its data as the
+    file comes, the central directory at `close`, with Zip64 records only where a count
+    or an offset needs them (more than 65,535 files, more than 4 GiB).
+
+    zipfile cannot take data that is already compressed, so the format is written here;
+    the tests read every archive back with zipfile and unzip.
+    """
+
+    def __init__(self, stream, stamp: tuple[int, int, int, int, int, int]):
+        self.stream = stream
+        self.offset = 0
+        self.central: list[bytes] = []
+        self.time, self.date = _dos_stamp(stamp)
+
+    def add(self, name: str, packed: PackedFile) -> None:
+        if packed.size > MAX_32 or len(packed.payload) > MAX_32:
+            raise PackageError(f"{name} is larger than 4 GiB")  # images stop at 50 MB
+        try:
+            encoded, flags = name.encode("ascii"), 0
+        except UnicodeEncodeError:
+            encoded, flags = name.encode("utf-8"), 0x800  # the "language encoding" flag
+        fields = (packed.method, self.time, self.date, packed.crc, len(packed.payload))
+        fields += (packed.size, len(encoded))
+        local = struct.pack("<IHH" + "HHHIII" + "HH", 0x04034B50, ZIP_VERSION, flags, *fields, 0)
+        self.stream.write(local)
+        self.stream.write(encoded)
+        self.stream.write(packed.payload)
+        extra, version, offset = b"", ZIP_VERSION, self.offset
+        if offset >= MAX_32:
+            extra, version, offset = struct.pack("<HHQ", 1, 8, offset), ZIP64_VERSION, MAX_32
+        self.central.append(
+            struct.pack(
+                "<IHHH" + "HHHIII" + "H" + "HHHHII",
+                0x02014B50,
+                MADE_BY_UNIX | version,
+                version,
+                flags,
+                *fields,
+                len(extra),
+                0,  # comment
+                0,  # disk
+                0,  # internal attributes
+                EXTERNAL_ATTR,
+                offset,
+            )
+            + encoded
+            + extra
+        )
+        self.offset += len(local) + len(encoded) + len(packed.payload)
+
+    def close(self) -> None:
+        start, count = self.offset, len(self.central)
+        for entry in self.central:
+            self.stream.write(entry)
+        size = sum(len(entry) for entry in self.central)
+        end = start + size
+        if count >= MAX_16 or start >= MAX_32 or size >= MAX_32:
+            self.stream.write(
+                struct.pack(
+                    "<IQHHIIQQQQ",
+                    0x06064B50,  # Zip64 end of central directory
+                    44,
+                    MADE_BY_UNIX | ZIP64_VERSION,
+                    ZIP64_VERSION,
+                    0,
+                    0,
+                    count,
+                    count,
+                    size,
+                    start,
+                )
+            )
+            self.stream.write(struct.pack("<IIQI", 0x07064B50, 0, end, 1))  # its locator
+        shown = min(count, MAX_16)
+        self.stream.write(
+            struct.pack(
+                "<IHHHHIIH",
+                0x06054B50,
+                0,
+                0,
+                shown,
+                shown,
+                min(size, MAX_32),
+                min(start, MAX_32),
+                0,
+            )
+        )
 
 
 class TreeWriter:
@@ -121,23 +238,18 @@ class TreeWriter:
 
 
 class PackageWriter:
-    """Streams entries into a temporary zip and tree; `commit` renames both into place.
+    """Streams files into a temporary zip and tree; `commit` renames both into place.
 
-    A background thread, started with the first entry, compresses and writes in the order
-    the entries were added while the caller renders the next document: zlib and file
-    writes release the GIL, so this uses a second core. The queue is short, so memory
-    holds only a few documents. An entry added with `in_tree=True` was already written to
-    `temp_tree` by a `TreeWriter` (in a worker process) and goes into the zip only.
-    Until `commit`, the previous package at the target paths is untouched; `discard`
-    removes the temporary files.
+    Files come packed (see `pack`) and, with `in_tree=True`, already written to
+    `temp_tree` by a `TreeWriter` (in the worker process that rendered them); plain bytes
+    are packed and written to the tree here. Until `commit`, the previous package at the
+    target paths is untouched; `discard` removes the temporary files.
     """
-
-    QUEUE_LENGTH = 64
 
     def __init__(self, zip_path: Path, tree_path: Path):
         self.zip_path = zip_path
         self.tree_path = tree_path
-        self.stamp = build_timestamp()
+        stamp = build_timestamp()
         # Folders this build creates, deepest first: a failed first build removes them again.
         self.created = [
             folder
@@ -150,54 +262,28 @@ class PackageWriter:
         handle, temp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".zip", dir=zip_path.parent)
         self.temp_zip = Path(temp_name)
         self.temp_tree = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=tree_path.parent))
-        self.raw = os.fdopen(handle, "wb")
-        self.archive = zipfile.ZipFile(self.raw, "w")
+        self.raw = os.fdopen(handle, "wb", buffering=1024 * 1024)
+        self.archive = ZipArchive(self.raw, stamp)
         self.names: set[str] = set()
         self.tree = TreeWriter(self.temp_tree)
         self.committed = False
-        self.failure: BaseException | None = None
-        self.queue: queue.Queue[tuple[str, bytes, bool] | None] = queue.Queue(self.QUEUE_LENGTH)
-        # Started with the first entry, not here: the build forks its workers after
-        # making the writers, and a process should not fork while it runs threads.
-        self.worker = threading.Thread(target=self._write_queued, daemon=True)
 
-    def add(self, name: str, data: bytes, *, in_tree: bool = False) -> None:
+    def add(self, name: str, data: bytes | PackedFile, *, in_tree: bool = False) -> None:
         check_entry_name(name)
         if name.casefold() in self.names:
             raise PackageError(f"two files would share the package path {name!r}")
         self.names.add(name.casefold())
-        self._raise_failure()
-        if self.worker.ident is None:
-            self.worker.start()
-        self.queue.put((name, data, in_tree))
-
-    def _write_queued(self) -> None:
-        while (item := self.queue.get()) is not None:
-            if self.failure is not None:
-                continue  # drain, so that `add` never blocks on a dead writer
-            try:
-                self._write(*item)
-            except BaseException as exc:  # handed to the caller by add or commit
-                self.failure = exc
-
-    def _write(self, name: str, data: bytes, in_tree: bool) -> None:
-        self.archive.writestr(_zip_info(name, self.stamp), data, compresslevel=6)
-        if not in_tree:
-            self.tree.write(name, data)
-
-    def _raise_failure(self) -> None:
-        if self.failure is not None:
-            raise PackageError(f"writing the package failed: {self.failure}") from self.failure
-
-    def _stop_worker(self) -> None:
-        if self.worker.is_alive():
-            self.queue.put(None)
-            self.worker.join()
+        if not isinstance(data, PackedFile):
+            if not in_tree:
+                self.tree.write(name, data)
+            data = pack(data)
+        try:
+            self.archive.add(name, data)
+        except OSError as exc:
+            raise PackageError(f"writing the package failed: {exc}") from exc
 
     def commit(self) -> int:
         """Finish the zip and put zip and tree in place; return the number of files."""
-        self._stop_worker()
-        self._raise_failure()
         self.archive.close()
         self.raw.flush()
         os.fsync(self.raw.fileno())
@@ -217,9 +303,7 @@ class PackageWriter:
     def discard(self) -> None:
         if self.committed:
             return
-        self._stop_worker()
         if not self.raw.closed:
-            self.archive.close()
             self.raw.close()
         self.temp_zip.unlink(missing_ok=True)
         shutil.rmtree(self.temp_tree, ignore_errors=True)
