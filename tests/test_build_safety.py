@@ -239,7 +239,7 @@ def test_worker_processes_write_the_same_bytes_as_one_process(tmp_path: Path) ->
     from benchmarks.generate_course import generate_course
 
     generate_course(tmp_path / "course", cases=6, questions=20, images=1, seed=11)
-    zips = {}
+    zips, trees = {}, {}
     for workers in ("2", "1"):
         out = tmp_path / f"out-{workers}"
         done = run_build(
@@ -247,5 +247,9 @@ def test_worker_processes_write_the_same_bytes_as_one_process(tmp_path: Path) ->
         )
         assert done.returncode == 0, done.stderr
         zips[workers] = {p.name: p.read_bytes() for p in sorted(out.glob("*.zip"))}
+        trees[workers] = {
+            p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()
+        }
     assert len(zips["2"]) == 2
     assert zips["2"] == zips["1"]
+    assert len(trees["2"]) > 250 and trees["2"] == trees["1"]  # the unzipped trees too
