@@ -143,7 +143,7 @@ def test_more_than_65535_files_get_zip64_records(tmp_path: Path) -> None:
     count = 70_000
     writer = PackageWriter(tmp_path / "p.zip", tmp_path / "p")
     for n in range(count):  # packed already and "in the tree": only the zip is written
-        writer.add(f"f/{n}.txt", pack(str(n).encode()), in_tree=True)
+        writer.add_packed(f"f/{n}.txt", pack(str(n).encode()))
     writer.commit()
     data = (tmp_path / "p.zip").read_bytes()
     assert b"PK\x06\x06" in data[-200:]  # the Zip64 end of central directory record

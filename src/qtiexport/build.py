@@ -213,7 +213,7 @@ def build_course(
                 if not problems:  # after a violation, only go on checking
                     with times.stage("zip"):
                         for target, name in document.destinations:
-                            writers[target].add(name, document.packed, in_tree=True)
+                            writers[target].add_packed(name, document.packed)
         if problems:
             raise SchemaViolation(problems)
         with times.stage("zip"):

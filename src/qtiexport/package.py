@@ -240,10 +240,10 @@ class TreeWriter:
 class PackageWriter:
     """Streams files into a temporary zip and tree; `commit` renames both into place.
 
-    Files come packed (see `pack`) and, with `in_tree=True`, already written to
-    `temp_tree` by a `TreeWriter` (in the worker process that rendered them); plain bytes
-    are packed and written to the tree here. Until `commit`, the previous package at the
-    target paths is untouched; `discard` removes the temporary files.
+    `add` writes a file to both; `add_packed` takes a file that a `TreeWriter` already
+    wrote to `temp_tree` and `pack` already packed, in the worker process that rendered
+    it. Until `commit`, the previous package at the target paths is untouched; `discard`
+    removes the temporary files.
     """
 
     def __init__(self, zip_path: Path, tree_path: Path):
@@ -268,17 +268,26 @@ class PackageWriter:
         self.tree = TreeWriter(self.temp_tree)
         self.committed = False
 
-    def add(self, name: str, data: bytes | PackedFile, *, in_tree: bool = False) -> None:
+    def add(self, name: str, data: bytes) -> None:
+        """Write one file into the tree and the zip."""
+        self._claim(name)
+        self.tree.write(name, data)
+        self._append(name, pack(data))
+
+    def add_packed(self, name: str, packed: PackedFile) -> None:
+        """Append a file already packed and already written to `temp_tree`."""
+        self._claim(name)
+        self._append(name, packed)
+
+    def _claim(self, name: str) -> None:
         check_entry_name(name)
         if name.casefold() in self.names:
             raise PackageError(f"two files would share the package path {name!r}")
         self.names.add(name.casefold())
-        if not isinstance(data, PackedFile):
-            if not in_tree:
-                self.tree.write(name, data)
-            data = pack(data)
+
+    def _append(self, name: str, packed: PackedFile) -> None:
         try:
-            self.archive.add(name, data)
+            self.archive.add(name, packed)
         except OSError as exc:
             raise PackageError(f"writing the package failed: {exc}") from exc
 
