@@ -81,21 +81,25 @@ def assert_failed_build_changed_nothing(out: Path, before: bytes) -> None:
     assert sorted(p.name for p in (out / "msk-teaching-cases").iterdir()) == ["qti21"]
 
 
+def break_items(monkeypatch) -> None:
+    """Make every rendered item carry an element QTI does not know."""
+    import qtiexport.qti as qti
+
+    real = qti.render_item
+
+    def broken_item(course, case, question):
+        return real(course, case, question).replace(b"<itemBody>", b"<itemBody><blink/>", 1)
+
+    monkeypatch.setattr(qti, "render_item", broken_item)
+
+
 def test_a_broken_renderer_leaves_the_previous_zip_intact(
     run_cli, tmp_path: Path, schema_set, monkeypatch
 ) -> None:
     out = tmp_path / "out"
     assert build(run_cli, CONTENT, out).exit_code == 0
     before = (out / SEED_ZIP).read_bytes()
-
-    import qtiexport.qti as qti
-
-    real = qti.render_item
-
-    def broken_item(course, case, question):  # an element QTI does not know
-        return real(course, case, question).replace(b"<itemBody>", b"<itemBody><blink/>", 1)
-
-    monkeypatch.setattr(qti, "render_item", broken_item)
+    break_items(monkeypatch)
     result = build(run_cli, CONTENT, out, "--schemas", str(schema_set.folder))
     assert result.exit_code == 1
     first = result.stderr.splitlines()[0]
@@ -161,3 +165,14 @@ def test_long_identifiers_give_short_file_names(tmp_path: Path) -> None:
     (built,) = build_course(course, tmp_path / "out", ("qti21",), None)
     with zipfile.ZipFile(built.zip_path) as z:
         assert set(names) <= set(z.namelist())
+
+
+def test_a_failed_first_build_of_both_targets_leaves_no_folder(
+    run_cli, tmp_path: Path, schema_set, monkeypatch
+) -> None:
+    break_items(monkeypatch)
+    out = tmp_path / "build"
+    schemas = str(schema_set.folder)
+    result = run_cli("build", str(CONTENT), "-o", str(out), "--target", "all", "--schemas", schemas)
+    assert result.exit_code == 1
+    assert not out.exists()

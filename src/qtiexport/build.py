@@ -225,5 +225,6 @@ def build_course(
         if rendered is not None:
             rendered.close()  # stops the workers at once if the build failed
         _tree_writers.clear()
-        for writer in writers.values():
+        # The last writer made goes first: the folders the first one created empty out.
+        for writer in reversed(writers.values()):
             writer.discard()
