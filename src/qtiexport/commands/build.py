@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import click
@@ -11,6 +12,7 @@ from qtiexport.commands.options import course_path, error_format, load_checked_c
 from qtiexport.diagnostics import display_path
 from qtiexport.package import PackageError
 from qtiexport.schemas import ENVIRONMENT_VARIABLE, SchemaFolderError, SchemaSet, schema_folder
+from qtiexport.timing import StageTimes
 
 
 @click.command()
@@ -37,10 +39,19 @@ from qtiexport.schemas import ENVIRONMENT_VARIABLE, SchemaFolderError, SchemaSet
     help=f"Folder of the official XSDs; default ${ENVIRONMENT_VARIABLE}. Every document is "
     "checked against them before anything is written.",
 )
+@click.option(
+    "--timings",
+    is_flag=True,
+    help="Print the seconds spent in each stage (on standard error).",
+)
 @error_format
-def build(path: Path, output: Path, target: str, schemas: Path | None, fmt: str) -> None:
+def build(
+    path: Path, output: Path, target: str, schemas: Path | None, timings: bool, fmt: str
+) -> None:
     """Build the course in PATH (default: content/) into SCORM 1.2 and QTI 2.1 zips."""
-    course = load_checked_course(path, fmt)
+    started = time.perf_counter()
+    times = StageTimes()
+    course = load_checked_course(path, fmt, times)
     folder = schema_folder(schemas)
     schema_set = None
     if folder is None:
@@ -55,7 +66,7 @@ def build(path: Path, output: Path, target: str, schemas: Path | None, fmt: str)
             raise click.BadParameter(str(exc), param_hint="--schemas") from None
     targets = TARGETS if target == "all" else (target,)
     try:
-        built = build_course(course, output, targets, schema_set)
+        built = build_course(course, output, targets, schema_set, times)
     except SchemaViolation as violation:
         for problem in violation.problems:
             click.echo(f"{problem} [schema]", err=True)
@@ -77,3 +88,11 @@ def build(path: Path, output: Path, target: str, schemas: Path | None, fmt: str)
         )
     if schema_set is not None:
         click.echo("all documents valid against the official schemas")
+    if timings:
+        click.echo(timings_line(times, time.perf_counter() - started), err=True)
+
+
+def timings_line(times: StageTimes, wall: float) -> str:
+    stages = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in times.seconds.items())
+    # Worker processes share the stages of a large course, so they can add up to more.
+    return f"timings: {stages}; {wall:.2f} s in all (stages add up every process)"

@@ -9,6 +9,7 @@ import click
 
 from qtiexport.diagnostics import FORMATTERS, ContentError
 from qtiexport.model import Course
+from qtiexport.timing import StageTimes
 from qtiexport.validate import validate_course
 
 course_path = click.argument(
@@ -35,8 +36,8 @@ def report_errors(error: ContentError, fmt: str) -> NoReturn:
     raise SystemExit(1)
 
 
-def load_checked_course(path: Path, fmt: str) -> Course:
+def load_checked_course(path: Path, fmt: str, times: StageTimes | None = None) -> Course:
     try:
-        return validate_course(path)
+        return validate_course(path, times)
     except ContentError as error:
         report_errors(error, fmt)
