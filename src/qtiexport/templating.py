@@ -25,6 +25,9 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # A build renders thousands of documents: checking each time whether the
+        # template file changed on disk would cost a stat per document (and per import).
+        auto_reload=False,
     )
 
 
