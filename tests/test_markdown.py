@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import lxml.html
 from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
@@ -63,6 +64,8 @@ def test_plain_lines_render_as_the_parser_renders_them(text: str) -> None:
     if is_plain_line(text):
         assert markdown_to_xhtml(text) == _render_xhtml(text, False)
         assert markdown_to_xhtml(text, inline=True) == _render_xhtml(text, True)
+        parsed = lxml.html.fragment_fromstring(_render_xhtml(text, False), create_parent="div")
+        assert markdown_to_text(text) == " ".join(parsed.text_content().split())
 
 
 def test_lines_that_markdown_reads_as_blocks_are_parsed() -> None:

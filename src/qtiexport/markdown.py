@@ -207,6 +207,8 @@ def _escape(text: str) -> str:
 @lru_cache(maxsize=4096)
 def markdown_to_text(text: str) -> str:
     """The words of a Markdown text, for titles, alt text and SCORM descriptions."""
+    if is_plain_line(text):  # its XHTML is the text itself: no parsing needed
+        return " ".join(text.split())
     html = markdown_to_xhtml(text)
     if not html:
         return ""
