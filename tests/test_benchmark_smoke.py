@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -41,3 +42,40 @@ def test_fifty_question_build_with_stage_times(tmp_path: Path, schema_set) -> No
     # QTI: manifest, test, 50 items, 2 images; SCORM adds its manifest, player and SCO.
     assert [b.files for b in built] == [57, 54]
     assert set(times.seconds) == {"load", "validate", "render", "schema", "zip"}
+
+
+def run_script(*args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, *args], cwd=REPO, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_benchmark_script_prints_the_table_and_every_target(schema_set) -> None:
+    """Tiny sizes, one run each: the script works end to end (figures are not judged)."""
+    out = run_script(
+        "benchmarks/run.py",
+        "--sizes",
+        "20,40",
+        "--repeat",
+        "1",
+        "--schemas",
+        str(schema_set.folder),
+    )
+    lines = out.splitlines()
+    assert lines[0].startswith("machine: ") and "cores" in lines[0]
+    header = next(i for i, line in enumerate(lines) if line.startswith("questions"))
+    assert [line.split()[0] for line in lines[header + 2 : header + 4]] == ["20", "40"]
+    targets = [line for line in lines if line.startswith(("met ", "NOT MET "))]
+    assert len(targets) == 4
+    assert "3x faster than text2qti at 40" in targets[0]
+
+
+def test_parts_script_times_each_part(schema_set) -> None:
+    out = run_script(
+        "benchmarks/parts.py", "--questions", "20", "--schemas", str(schema_set.folder)
+    )
+    names = [line.split()[0] for line in out.splitlines() if line.startswith("  ")]
+    assert names == ["yaml", "jinja", "xsd", "zlib", "trees", "sum"]
+    assert "3x faster than text2qti would be" in out.splitlines()[-1]
