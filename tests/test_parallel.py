@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from qtiexport.diagnostics import ContentError
-from qtiexport.parallel import WORKERS_VARIABLE, run_steps, worker_count
+from qtiexport.parallel import WORKERS_VARIABLE, WorkerDied, run_steps, worker_count
 from qtiexport.timing import StageTimes
 from qtiexport.validate import validate_course
 
@@ -100,3 +100,58 @@ def test_validation_in_workers_gives_the_same_model(tmp_path, monkeypatch) -> No
     assert shared == alone
     assert [case.id for case in shared.cases] == ["c1", "c2", "c3"]
     assert times.seconds["load"] > 0 and times.seconds["validate"] > 0
+
+
+def test_a_worker_that_dies_fails_the_steps_instead_of_hanging() -> None:
+    def job(step: int) -> int:
+        if step == 3:
+            os._exit(1)  # as the out-of-memory killer would end it
+        return step
+
+    with pytest.raises(WorkerDied, match="QTIEXPORT_WORKERS=1 runs everything in one process"):
+        list(run_steps(job, 8, workers=2))
+
+
+def test_a_killed_worker_fails_the_build_and_keeps_the_previous_package(
+    run_cli, tmp_path, monkeypatch
+) -> None:
+    course = three_cases(tmp_path)
+    for name in ("c2", "c3"):
+        edit(course / "cases" / name / "questions.yaml", "id: q", f"id: {name}q")
+    out = tmp_path / "out"
+    assert run_cli("build", str(course), "-o", str(out)).exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.glob("*.zip")}
+
+    import qtiexport.build as build
+
+    real = build.render_case
+
+    def dies_on_the_second_case(work, index):
+        if index == 1:
+            os._exit(1)
+        return real(work, index)
+
+    monkeypatch.setattr(build, "render_case", dies_on_the_second_case)
+    monkeypatch.setenv(WORKERS_VARIABLE, "2")
+    result = run_cli("build", str(course), "-o", str(out))
+    assert result.exit_code == 1
+    failure = result.stderr.splitlines()[-1]
+    assert failure.startswith("build failed: a worker process ended before finishing")
+    assert failure.endswith("the previous packages are intact")
+    assert {p.name: p.read_bytes() for p in out.glob("*.zip")} == before
+    assert not list(out.rglob(".qtiexport-tmp-*"))
+
+
+def test_a_killed_worker_fails_validation_with_a_message(run_cli, tmp_path, monkeypatch):
+    course = three_cases(tmp_path)
+    import qtiexport.validate as validate
+
+    def dies(root, name, folder):
+        os._exit(1)
+
+    monkeypatch.setattr(validate, "validate_case", dies)
+    monkeypatch.setenv(WORKERS_VARIABLE, "2")
+    result = run_cli("validate", str(course))
+    assert result.exit_code == 1
+    assert result.stderr.startswith("validation failed: a worker process ended")
+    assert "Traceback" not in result.stderr

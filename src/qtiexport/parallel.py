@@ -10,10 +10,12 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import signal
 from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from multiprocessing.pool import Pool
 from typing import Any, TypeVar
 
 WORKERS_VARIABLE = "QTIEXPORT_WORKERS"
@@ -33,15 +35,29 @@ def worker_count(steps: int, worth_it: bool) -> int:
     return wanted if wanted > 1 and "fork" in multiprocessing.get_all_start_methods() else 0
 
 
+class WorkerDied(Exception):
+    """A worker process ended without finishing its step (killed, out of memory)."""
+
+
+def _leave_interrupts_to_the_parent() -> None:
+    # Ctrl-C reaches every process of the group: the parent stops the build and shuts
+    # the workers down; a worker that took it too would only print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _run_job(step: int) -> Any:
     assert _job is not None
     return _job(step)
 
 
 @contextmanager
-def forked_pool(job: Callable[[int], Result], workers: int) -> Iterator[Pool]:
-    """A pool of `workers` processes forked now, each able to run `job(step)`. Fork before
-    starting any thread: a forked child holds only the thread that forked it."""
+def forked_pool(job: Callable[[int], Result], workers: int) -> Iterator[ProcessPoolExecutor]:
+    """`workers` processes forked now, each able to run `job(step)`. Fork before starting
+    any thread: a forked child holds only the thread that forked it.
+
+    A ProcessPoolExecutor, not a multiprocessing Pool: when a worker dies, the Pool
+    replaces it and waits forever for the step it had, where the executor fails.
+    """
     global _job
     _job = job
     # Objects that exist now are the workers' inputs, shared with this process until
@@ -49,32 +65,45 @@ def forked_pool(job: Callable[[int], Result], workers: int) -> Iterator[Pool]:
     # in each object) and so copy all their pages into each worker: freeze them first.
     gc.freeze()
     try:
-        pool = multiprocessing.get_context("fork").Pool(workers)
+        pool = ProcessPoolExecutor(
+            workers,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=_leave_interrupts_to_the_parent,
+        )
+        # With fork, the executor starts every worker at the first submit, before its
+        # own management thread: submit here, while the heap is frozen, then go on.
+        warm = pool.submit(int)
     finally:
         gc.unfreeze()  # in this process; the workers keep theirs frozen
     try:
+        warm.result()
         yield pool
     finally:
-        pool.terminate()
-        pool.join()
+        pool.shutdown(wait=True, cancel_futures=True)
         _job = None
 
 
-def in_order(pool: Pool, steps: int, ahead: int) -> Iterator[Any]:
+def in_order(pool: ProcessPoolExecutor, steps: int, ahead: int) -> Iterator[Any]:
     """`job(0)`, `job(1)`… run by the pool, yielded in order, with at most `ahead` results
     waiting to be taken, so that memory stays flat however many steps there are."""
-    pending: deque = deque()
-    for step in range(steps):
-        pending.append(pool.apply_async(_run_job, (step,)))
-        if len(pending) >= ahead:
-            yield pending.popleft().get()
-    while pending:
-        yield pending.popleft().get()
+    pending: deque[Future] = deque()
+    try:
+        for step in range(steps):
+            pending.append(pool.submit(_run_job, step))
+            if len(pending) >= ahead:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    except BrokenProcessPool:
+        raise WorkerDied(
+            "a worker process ended before finishing its work (killed, or out of memory?); "
+            f"{WORKERS_VARIABLE}=1 runs everything in one process"
+        ) from None
 
 
 def run_steps(job: Callable[[int], Result], steps: int, workers: int) -> Iterator[Result]:
     """`job(0)` … `job(steps - 1)` in order: in this process when `workers` is 0, else in
-    a forked pool, at most two steps per worker ahead of the consumer."""
+    forked worker processes, at most two steps per worker ahead of the consumer."""
     if not workers:
         yield from (job(step) for step in range(steps))
         return

@@ -11,6 +11,7 @@ from qtiexport.build import TARGETS, SchemaViolation, build_course
 from qtiexport.commands.options import course_path, error_format, load_checked_course
 from qtiexport.diagnostics import display_path
 from qtiexport.package import PackageError
+from qtiexport.parallel import WorkerDied
 from qtiexport.schemas import ENVIRONMENT_VARIABLE, SchemaFolderError, SchemaSet, schema_folder
 from qtiexport.timing import StageTimes
 
@@ -77,7 +78,7 @@ def build(
         raise SystemExit(1) from None
     except SchemaFolderError as exc:  # a schema compiles only when first needed
         raise click.BadParameter(str(exc), param_hint="--schemas") from None
-    except (PackageError, OSError) as exc:
+    except (PackageError, WorkerDied, OSError) as exc:
         click.echo(f"build failed: {exc}; the previous packages are intact", err=True)
         raise SystemExit(1) from None
     for package in built:

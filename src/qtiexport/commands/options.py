@@ -9,6 +9,7 @@ import click
 
 from qtiexport.diagnostics import FORMATTERS, ContentError
 from qtiexport.model import Course
+from qtiexport.parallel import WorkerDied
 from qtiexport.timing import StageTimes
 from qtiexport.validate import validate_course
 
@@ -41,3 +42,6 @@ def load_checked_course(path: Path, fmt: str, times: StageTimes | None = None) -
         return validate_course(path, times)
     except ContentError as error:
         report_errors(error, fmt)
+    except WorkerDied as exc:
+        click.echo(f"validation failed: {exc}", err=True)
+        raise SystemExit(1) from None
