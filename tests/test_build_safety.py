@@ -253,3 +253,31 @@ def test_worker_processes_write_the_same_bytes_as_one_process(tmp_path: Path) ->
     assert len(zips["2"]) == 2
     assert zips["2"] == zips["1"]
     assert len(trees["2"]) > 250 and trees["2"] == trees["1"]  # the unzipped trees too
+
+
+def test_a_rebuild_links_unchanged_files_and_writes_what_changed(tmp_path: Path) -> None:
+    course = tmp_path / "course"
+    shutil.copytree(CONTENT, course)
+    out = tmp_path / "out"
+    assert run_build([str(course), "-o", str(out)], cwd=tmp_path).returncode == 0
+    tree = out / "msk-teaching-cases" / "qti21"
+    before = {p.name: p.stat().st_ino for p in tree.glob("item-*.xml")}
+    questions = course / "cases" / "tumoral-calcinosis" / "questions.yaml"
+    text = questions.read_text(encoding="utf-8")
+    stem = "Which is the most likely diagnosis?"
+    assert text.count(stem) == 1
+    questions.write_text(text.replace(stem, "What is the likeliest diagnosis?"), encoding="utf-8")
+    assert run_build([str(course), "-o", str(out)], cwd=tmp_path).returncode == 0
+    after = {p.name: p.stat().st_ino for p in tree.glob("item-*.xml")}
+    changed = {name for name in after if after[name] != before[name]}
+    assert len(changed) == 1
+    assert "What is the likeliest diagnosis?" in (tree / changed.pop()).read_text(encoding="utf-8")
+    # The rebuilt packages are the bytes a build from scratch gives.
+    fresh = tmp_path / "fresh"
+    assert run_build([str(course), "-o", str(fresh)], cwd=tmp_path).returncode == 0
+    for name in ZIPS:
+        assert (out / name).read_bytes() == (fresh / name).read_bytes()
+    for path in (fresh / "msk-teaching-cases").rglob("*"):
+        if path.is_file():
+            rebuilt = out / path.relative_to(fresh)
+            assert rebuilt.read_bytes() == path.read_bytes()

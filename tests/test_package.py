@@ -153,3 +153,24 @@ def test_more_than_65535_files_get_zip64_records(tmp_path: Path) -> None:
     if shutil.which("unzip"):
         checked = subprocess.run(["unzip", "-tqq", str(tmp_path / "p.zip")], capture_output=True)
         assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_tree_writer_links_files_unchanged_since_the_previous_tree(tmp_path: Path) -> None:
+    previous = tmp_path / "previous"
+    (previous / "media").mkdir(parents=True)
+    (previous / "same.xml").write_bytes(b"<same/>")
+    (previous / "changed.xml").write_bytes(b"<old/>")
+    (previous / "media" / "x.png").symlink_to(previous / "same.xml")  # never followed
+    tree = TreeWriter(tmp_path / "new", previous)
+    tree.write("same.xml", b"<same/>")
+    tree.write("changed.xml", b"<new/>")
+    tree.write("media/x.png", b"<same/>")
+    tree.write("added.xml", b"<added/>")
+    new = tmp_path / "new"
+    assert (new / "same.xml").stat().st_ino == (previous / "same.xml").stat().st_ino
+    assert (new / "changed.xml").read_bytes() == b"<new/>"
+    assert (previous / "changed.xml").read_bytes() == b"<old/>"  # the old tree is untouched
+    assert (new / "changed.xml").stat().st_ino != (previous / "changed.xml").stat().st_ino
+    assert not (new / "media" / "x.png").is_symlink()
+    assert (new / "media" / "x.png").stat().st_ino != (previous / "same.xml").stat().st_ino
+    assert (new / "added.xml").read_bytes() == b"<added/>"

@@ -86,7 +86,7 @@ class Work:
     course: Course
     targets: frozenset[str]
     schemas: SchemaSet | None
-    trees: dict[str, Path]  # the temporary tree of each target's package
+    trees: dict[str, TreeWriter]  # for the temporary tree of each target's package
 
 
 @dataclass(frozen=True)
@@ -113,20 +113,11 @@ def _package(work: Work, documents: list[CheckedDocument], times: StageTimes) ->
                 packed.append(PackedDocument(document.destinations, None, document.problems))
                 continue
             (target, name), *copies = document.destinations
-            written = _tree_writer(work.trees[target]).write(name, document.data)
+            written = work.trees[target].write(name, document.data)
             for target, name in copies:
-                _tree_writer(work.trees[target]).write_same(name, document.data, written)
+                work.trees[target].write_same(name, document.data, written)
             packed.append(PackedDocument(document.destinations, pack(document.data), ()))
     return packed, times.seconds
-
-
-_tree_writers: dict[Path, TreeWriter] = {}  # per process, so each knows its folders
-
-
-def _tree_writer(root: Path) -> TreeWriter:
-    if root not in _tree_writers:
-        _tree_writers[root] = TreeWriter(root)
-    return _tree_writers[root]
 
 
 def render_course_files(work: Work) -> Rendered:
@@ -195,7 +186,8 @@ def build_course(
                 writers[target] = PackageWriter(
                     output / f"{course.id}-{target}.zip", output / course.id / target
                 )
-        work = Work(course, wanted, schemas, {t: w.temp_tree for t, w in writers.items()})
+        # Each worker process gets its own copy of the tree writers when forked.
+        work = Work(course, wanted, schemas, {t: w.tree for t, w in writers.items()})
         if workers and schemas is not None:  # compiled once, before the fork, for every worker
             for kind in ["qti"] + [MANIFEST_SCHEMAS[target] for target in writers]:
                 schemas.schema(kind)
@@ -224,7 +216,6 @@ def build_course(
     finally:
         if rendered is not None:
             rendered.close()  # stops the workers at once if the build failed
-        _tree_writers.clear()
         # The last writer made goes first: the folders the first one created empty out.
         for writer in reversed(writers.values()):
             writer.discard()

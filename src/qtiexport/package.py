@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import stat
 import struct
 import tempfile
 import time
@@ -197,10 +198,17 @@ class ZipArchive:
 class TreeWriter:
     """Writes files into an unzipped package tree. Any process may hold one for the same
     folder: the build's worker processes write the files they rendered themselves, so
-    that the file system's work is spread over the cores."""
+    that the file system's work is spread over the cores.
 
-    def __init__(self, root: Path):
+    With `previous`, the tree of the last build: a file whose bytes are unchanged there
+    becomes a hard link to it instead of a new file. Creating thousands of files, and
+    deleting the old ones, is what a rebuild of a large course spends most on; a link
+    costs a directory entry, and the old tree's removal then frees nothing.
+    """
+
+    def __init__(self, root: Path, previous: Path | None = None):
         self.root = root
+        self.previous = previous
         self.folders: set[str] = set()
 
     def _path(self, name: str) -> str:
@@ -213,8 +221,10 @@ class TreeWriter:
         return path
 
     def write(self, name: str, data: bytes) -> str:
-        """Write one file; return its path."""
+        """Write one file (or link the previous build's, when the same); return its path."""
         path = self._path(name)
+        if self.previous is not None and self._link_unchanged(name, data, path):
+            return path
         # os.open and os.write: a tree holds thousands of files, and the layers of
         # Path.write_bytes cost more than the write itself.
         handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
@@ -225,6 +235,26 @@ class TreeWriter:
         finally:
             os.close(handle)
         return path
+
+    def _link_unchanged(self, name: str, data: bytes, path: str) -> bool:
+        old = os.path.join(self.previous, *name.split("/"))
+        try:
+            handle = os.open(old, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            return False  # new, or not a plain file
+        try:
+            facts = os.fstat(handle)
+            if not stat.S_ISREG(facts.st_mode) or facts.st_size != len(data):
+                return False
+            with os.fdopen(os.dup(handle), "rb") as old_file:
+                if old_file.read() != data:
+                    return False
+            os.link(old, path, follow_symlinks=False)
+        except OSError:
+            return False
+        finally:
+            os.close(handle)
+        return True
 
     def write_same(self, name: str, data: bytes, same_as: str) -> None:
         """Write a file whose bytes another tree already holds at `same_as`: as a hard
@@ -265,7 +295,7 @@ class PackageWriter:
         self.raw = os.fdopen(handle, "wb", buffering=1024 * 1024)
         self.archive = ZipArchive(self.raw, stamp)
         self.names: set[str] = set()
-        self.tree = TreeWriter(self.temp_tree)
+        self.tree = TreeWriter(self.temp_tree, tree_path if tree_path.is_dir() else None)
         self.committed = False
 
     def add(self, name: str, data: bytes) -> None:
