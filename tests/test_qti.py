@@ -10,11 +10,13 @@ from pathlib import Path
 import pyslet.qtiv2.variables as qti_variables
 import pyslet.qtiv2.xml as qti_xml
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from lxml import etree
 
 from qtiexport.markdown import markdown_to_text
 from qtiexport.model import Case, Course, Question
-from qtiexport.qti import assessment_test_href, item_href, render_qti_package
+from qtiexport.qti import answer_pattern, assessment_test_href, item_href, render_qti_package
 from qtiexport.validate import validate_course
 
 from conftest import CONTENT, FIXTURES, SEED_TEXT
@@ -97,7 +99,9 @@ def intended(case: Case, question: Question, response) -> tuple[float, set[str],
     the FEEDBACK values, and the author's texts the learner must then be shown."""
     correct = set(question.correct)
     if question.type == "text":
-        right = response is not None and response.casefold() in {a.casefold() for a in correct}
+        # As the SCORM player: letter case and spaces around the answer do not count.
+        typed = response.strip(" \t\n\r").casefold() if response is not None else None
+        right = typed in {a.casefold() for a in correct}
         score = question.points if right else 0.0
     elif question.type == "multiple":
         chosen = set(response or ())
@@ -140,6 +144,8 @@ def every_response(question: Question):
             yield answer.upper()
             yield answer.swapcase()
             yield answer.title()
+            yield f"  {answer.lower()}\t"  # spaces around: still right
+            yield answer.replace(" ", "  ") if " " in answer else f"{answer}s"  # wrong
         yield "a wrong answer"
     else:
         yield from keys
@@ -427,7 +433,8 @@ ALLOWED_ELEMENTS = names(
     "outcomeDeclaration defaultValue itemBody choiceInteraction simpleChoice "
     "textEntryInteraction responseProcessing responseCondition responseIf responseElse "
     "match correct isNull mapResponse setOutcomeValue variable baseValue multiple member "
-    "or stringMatch modalFeedback assessmentTest testPart assessmentSection rubricBlock "
+    "or stringMatch patternMatch modalFeedback assessmentTest testPart assessmentSection "
+    "rubricBlock "
     "assessmentItemRef weight outcomeProcessing sum testVariables testFeedback "
     # … and the XHTML subset of markdown_to_xhtml and the figures.
     "p ul ol li pre blockquote h1 h2 h3 h4 h5 h6 hr em strong code a br sub sup b i small "
@@ -482,3 +489,31 @@ def test_references_are_plain_relative_paths_that_resolve(all_types: Course) -> 
             checked += 1
     assert "media/every-type/images/Ca+ deposit #2 – röntgen.png" in files
     assert checked >= 14
+
+
+def xsd_pattern_accepts(pattern: str, text: str) -> bool:
+    """Ask libxml2's XML Schema engine, not our code, whether `pattern` matches `text`."""
+    xsd = etree.XMLSchema(
+        etree.fromstring(
+            '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"><xs:element name="v">'
+            '<xs:simpleType><xs:restriction base="xs:string"><xs:pattern value="'
+            + pattern.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+            + '"/></xs:restriction></xs:simpleType></xs:element></xs:schema>'
+        )
+    )
+    value = etree.Element("v")
+    value.text = text
+    return xsd.validate(etree.ElementTree(value))
+
+
+WORD = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Zs", "Zl", "Zp")), min_size=1)
+
+
+@given(st.lists(WORD, min_size=1, max_size=4).map(" ".join))
+def test_answer_patterns_accept_the_answer_in_any_case_with_spaces_around(answer: str) -> None:
+    pattern = answer_pattern(answer)
+    assert xsd_pattern_accepts(pattern, answer)
+    upper = "".join(c.upper() if len(c.upper()) == 1 else c for c in answer)
+    assert xsd_pattern_accepts(pattern, f" \t{upper}  ")
+    assert not xsd_pattern_accepts(pattern, answer + "x")
+    assert not xsd_pattern_accepts(pattern, "x" + answer)

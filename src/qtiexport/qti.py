@@ -176,6 +176,7 @@ class ItemView:
     on_correct: str  # the FEEDBACK value for a right answer
     on_incorrect: str
     accepted: tuple[str, ...]  # string_match: the accepted answers, compared ignoring case
+    accepted_patterns: tuple[str, ...]  # string_match: the same, spaces around allowed
     choice_feedback: tuple[ChoiceFeedbackRule, ...]
     always_shown: tuple[str, ...]  # FEEDBACK values set whatever the answer
     # itemBody
@@ -226,6 +227,29 @@ def answer_text(question: Question) -> str:
         return f"The statement is {question.correct[0]}."
     shown = "; ".join(f"({c.key}) {markdown_to_text(c.text)}" for c in question.correct_choices)
     return f"The correct answer: {shown}."
+
+
+# Characters with a meaning in XML Schema regular expressions (the `\` escapes they take).
+XSD_REGEX_SPECIAL = frozenset("\\|.?*+(){}-[]^")
+
+
+def answer_pattern(answer: str) -> str:
+    """An XML Schema regular expression (which matches whole strings) that accepts
+    `answer` as the SCORM player does: in any letter case, with spaces, tabs or line
+    breaks before and after. `stringMatch` alone would refuse ` calcinosis `, and QTI has
+    no operator that trims."""
+    parts = []
+    for character in answer:
+        cases = dict.fromkeys(
+            c for c in (character, character.lower(), character.upper()) if len(c) == 1
+        )
+        if len(cases) > 1:  # a letter with case: no letter needs escaping in a class
+            parts.append("[" + "".join(cases) + "]")
+        elif character in XSD_REGEX_SPECIAL:
+            parts.append("\\" + character)
+        else:
+            parts.append(character)
+    return r"\s*" + "".join(parts) + r"\s*"
 
 
 def choice_feedback_identifier(key: str) -> str:
@@ -326,6 +350,9 @@ def item_view(course: Course, case: Case, question: Question) -> ItemView:
         on_correct=CORRECT,
         on_incorrect=INCORRECT,
         accepted=question.correct if question.type == "text" else (),
+        accepted_patterns=tuple(answer_pattern(a) for a in question.correct)
+        if question.type == "text"
+        else (),
         choice_feedback=tuple(
             ChoiceFeedbackRule(c.key, choice_feedback_identifier(c.key))
             for c in question.choices
