@@ -198,8 +198,7 @@ def build_course(
         rendered = run_steps(step, len(course.cases) + 1, workers)
         problems: list[str] = []
         for documents, seconds in rendered:
-            for stage, spent in seconds.items():
-                times.seconds[stage] = times.seconds.get(stage, 0.0) + spent
+            times.add(seconds)
             for document in documents:
                 problems.extend(document.problems)
                 if not problems:  # after a violation, only go on checking

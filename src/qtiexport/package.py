@@ -195,6 +195,10 @@ class ZipArchive:
         )
 
 
+def _open_no_follow(path: str, flags: int) -> int:
+    return os.open(path, flags | getattr(os, "O_NOFOLLOW", 0))
+
+
 class TreeWriter:
     """Writes files into an unzipped package tree. Any process may hold one for the same
     folder: the build's worker processes write the files they rendered themselves, so
@@ -239,21 +243,15 @@ class TreeWriter:
     def _link_unchanged(self, name: str, data: bytes, path: str) -> bool:
         old = os.path.join(self.previous, *name.split("/"))
         try:
-            handle = os.open(old, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-        except OSError:
-            return False  # new, or not a plain file
-        try:
-            facts = os.fstat(handle)
-            if not stat.S_ISREG(facts.st_mode) or facts.st_size != len(data):
-                return False
-            with os.fdopen(os.dup(handle), "rb") as old_file:
+            with open(old, "rb", opener=_open_no_follow) as old_file:
+                facts = os.fstat(old_file.fileno())
+                if not stat.S_ISREG(facts.st_mode) or facts.st_size != len(data):
+                    return False
                 if old_file.read() != data:
                     return False
             os.link(old, path, follow_symlinks=False)
         except OSError:
-            return False
-        finally:
-            os.close(handle)
+            return False  # new, not a plain file, or no hard links here
         return True
 
     def write_same(self, name: str, data: bytes, same_as: str) -> None:

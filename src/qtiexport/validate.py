@@ -316,8 +316,6 @@ def duplicate_question_id(qid: str, first_id: str, first: Location) -> str:
             f"question id `{qid}` is already used at {first}; "
             "question ids must be unique in the course"
         )
-    # Ids name files in both packages, and `Q1` and `q1` would be one file on Windows,
-    # macOS and in some importers.
     return (
         f"question id `{qid}` differs only in letter case from `{first_id}` at {first}; "
         "ids name files, so they must differ in more than case"
@@ -369,6 +367,16 @@ class CourseValidator:
 
     def shown(self, path: Path) -> str:
         return display_path(path)
+
+    def claim_question_id(self, qid: str, where: Location) -> str | None:
+        """Record the first use of `qid`, or say why it cannot be used again. Keyed by
+        casefold: each id names a file in both packages, and `Q1` and `q1` would be one
+        file on Windows, macOS and in some importers."""
+        first = self.question_ids.get(qid.casefold())
+        if first is None:
+            self.question_ids[qid.casefold()] = (qid, where)
+            return None
+        return duplicate_question_id(qid, *first)
 
     def load(self, path: Path) -> Node | None:
         with self.times.stage("load"):
@@ -462,12 +470,9 @@ class CourseValidator:
             worker_count(len(listed), _worth_forking(listed)),
         ):
             self.diags.extend(checked.diagnostics)
-            for folded, (qid, where) in checked.question_ids.items():
-                first = self.question_ids.get(folded)
-                if first is None:
-                    self.question_ids[folded] = (qid, where)
-                else:
-                    self.diags.error(where, duplicate_question_id(qid, *first))
+            for qid, where in checked.question_ids.values():
+                if (problem := self.claim_question_id(qid, where)) is not None:
+                    self.diags.error(where, problem)
             self.case_times.add(checked.seconds)
             if checked.case is not None:
                 cases.append(checked.case)
@@ -682,14 +687,8 @@ class CourseValidator:
             return None
         qid = f.identifier("id")
         what = f.what
-        if qid is not None:
-            # Keyed by casefold: each id names a file in both packages, and `Q1` and `q1`
-            # would be one file on Windows, macOS and in some importers.
-            first = self.question_ids.get(qid.casefold())
-            if first is not None:
-                f.error("id", duplicate_question_id(qid, *first))
-            else:
-                self.question_ids[qid.casefold()] = (qid, f.where("id"))
+        if qid is not None and (problem := self.claim_question_id(qid, f.where("id"))):
+            f.error("id", problem)
         qtype = f.text("type")
         if qtype is not None and qtype not in QUESTION_TYPES:
             f.error(
