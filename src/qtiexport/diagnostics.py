@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,20 @@ class Location:
         return f"{self.path}:{self.line}:{self.col}"
 
 
+# Characters that must never reach a terminal or a log raw from author text: C0 and C1
+# controls (ESC and CSI start terminal escape sequences), DEL, bidirectional overrides
+# and isolates (they make text read differently from what it is) and the Unicode line and
+# paragraph separators. Tab, line feed and carriage return become spaces instead.
+UNPRINTABLE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]"
+)
+
+
+def escape_unprintable(text: str) -> str:
+    """Author text made safe to print: each dangerous character as a visible escape."""
+    return UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 @dataclass(frozen=True, order=True)
 class Diagnostic:
     location: Location
@@ -27,7 +42,12 @@ class Diagnostic:
 
     def __post_init__(self) -> None:
         # One error, one line: author text quoted in a message may hold line breaks.
-        object.__setattr__(self, "message", " ".join(self.message.split()))
+        object.__setattr__(self, "message", " ".join(escape_unprintable(self.message).split()))
+        path = escape_unprintable(self.location.path)
+        if path != self.location.path:
+            object.__setattr__(
+                self, "location", Location(path, self.location.line, self.location.col)
+            )
 
     def __str__(self) -> str:
         return f"{self.location}: error: {self.message}"

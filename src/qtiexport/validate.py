@@ -38,10 +38,11 @@ from qtiexport.parallel import run_steps, worker_count
 from qtiexport.timing import StageTimes
 from qtiexport.tracking import SUSPEND_DATA_LIMIT, longest_state
 
-IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+# Matched whole (fullmatch): `$` would let a final line break through.
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 MAX_IDENTIFIER = 255
-CHOICE_KEY = re.compile(r"^[a-z]$")
-LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+CHOICE_KEY = re.compile(r"[a-z]")
+LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
 MAX_CHOICES = 26
 DEFAULT_MAX_LENGTH = 100
 MAX_TEXT_LENGTH = 255  # SCORM 1.2 caps a fill-in student_response at 255 characters
@@ -238,6 +239,11 @@ def read_text(node: Node, what: str, diags: Diagnostics, *, markdown: bool = Fal
     if not value.strip():
         diags.error(node.location, f"{what} is empty; write the text or remove the key")
         return None
+    if (found := FORBIDDEN_CHARACTER.search(value)) is not None:
+        diags.error(_character_location(node, value, found.start()), _forbidden(what, found[0]))
+        # Checks go on without the characters, so one mistake gives one error; nothing
+        # is rendered or written after an error.
+        value = FORBIDDEN_CHARACTER.sub("", value)
     if markdown:
         for problem in check_markdown(value):
             line = node.location.line + problem.line + (1 if _is_block(node) else 0)
@@ -245,6 +251,38 @@ def read_text(node: Node, what: str, diags: Diagnostics, *, markdown: bool = Fal
                 Location(node.location.path, line, node.location.col), f"{what}: {problem.message}"
             )
     return value
+
+
+# Never in author text: C0 controls but tab and line feed, DEL, C1 controls (lxml refuses
+# the C0 ones; ESC and CSI drive terminals), bidirectional overrides and isolates, which
+# make text read differently from what it is, and the Unicode line and paragraph
+# separators, which JavaScript and many tools read as line breaks.
+FORBIDDEN_CHARACTER = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]"
+)
+
+
+def _forbidden(what: str, character: str) -> str:
+    code = ord(character)
+    if 0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069:
+        kind = "a bidirectional override, which makes text read differently from what it is"
+    elif code in (0x2028, 0x2029):
+        kind = "a Unicode line or paragraph separator; use an ordinary line break"
+    else:
+        kind = "an invisible control character"
+    return f"{what} contains U+{code:04X}, {kind}; remove it"
+
+
+def _character_location(node: Node, value: str, offset: int) -> Location:
+    """Where a character of a scalar's text is: exact on one-line values, the line of a
+    block scalar's text otherwise (quoted escapes make columns approximate)."""
+    where = node.location
+    lines_before = value.count("\n", 0, offset)
+    if _is_block(node):
+        return Location(where.path, where.line + 1 + lines_before, where.col)
+    if lines_before == 0 and node.style is None:
+        return Location(where.path, where.line, where.col + offset)
+    return where
 
 
 def _is_block(node: Node) -> bool:
@@ -274,10 +312,17 @@ def portable_path_problem(parts: tuple[str, ...]) -> str | None:
                 'contains a character Windows forbids in names (< > : " | ? * or a '
                 "control character)"
             )
-        if part.split(".")[0].upper() in WINDOWS_RESERVED:
-            return f"uses `{part}`, a name Windows reserves; rename the file"
-        if part.endswith((".", " ")):
-            return "has a name ending in a dot or space, which Windows drops; rename the file"
+        if (problem := windows_name_problem(part, "file")) is not None:
+            return problem
+    return None
+
+
+def windows_name_problem(name: str, kind: str) -> str | None:
+    """Why Windows would not unpack a file or folder of this name, if it would not."""
+    if name.split(".")[0].upper() in WINDOWS_RESERVED:
+        return f"uses `{name}`, a name Windows reserves; rename the {kind}"
+    if name.endswith((".", " ")):
+        return f"has a name ending in a dot or space, which Windows drops; rename the {kind}"
     return None
 
 
@@ -299,8 +344,10 @@ def check_identifier(value: str, where: Location, diags: Diagnostics) -> bool:
             f"the standards allow at most {MAX_IDENTIFIER}",
         )
         return False
-    if not IDENTIFIER.match(value):
+    if not IDENTIFIER.fullmatch(value):
         shown = value if len(value) <= 40 else value[:40] + "…"
+        # A line break or tab in an id would otherwise print as a space.
+        shown = shown.translate({10: "\\n", 13: "\\r", 9: "\\t"})
         diags.error(
             where,
             f"`{shown}` is not a valid identifier: it must start with a letter "
@@ -368,6 +415,12 @@ class CourseValidator:
     def shown(self, path: Path) -> str:
         return display_path(path)
 
+    def leads_outside(self, path: Path) -> bool:
+        """True when `path` exists and its real location is outside the course folder:
+        a symbolic link out is refused before anything behind it is read."""
+        real = Path(os.path.realpath(path))
+        return os.path.lexists(path) and not real.is_relative_to(os.path.realpath(self.root))
+
     def claim_question_id(self, qid: str, where: Location) -> str | None:
         """Record the first use of `qid`, or say why it cannot be used again. Keyed by
         casefold: each id names a file in both packages, and `Q1` and `q1` would be one
@@ -401,7 +454,7 @@ class CourseValidator:
         title = fields.text("title")
         description = fields.text("description", markdown=True)
         language = fields.text("language") or "en"
-        if "language" in fields.values and not LANGUAGE.match(language):
+        if "language" in fields.values and not LANGUAGE.fullmatch(language):
             fields.error(
                 "language",
                 f"`{language}` is not a BCP 47 language tag such as `en`, `de` or `pt-BR`",
@@ -451,7 +504,19 @@ class CourseValidator:
                 )
                 continue
             seen[name.casefold()] = (name, entry.location)
+            # A case id names a folder in the course and in both packages.
+            problem = windows_name_problem(name, "case folder and its id")
+            if problem is not None:
+                self.diags.error(entry.location, f"case `{name}` {problem}")
+                continue
             folder = self.root / "cases" / name
+            if self.leads_outside(folder):
+                self.diags.error(
+                    entry.location,
+                    f"case folder `{name}` is a symbolic link that leads outside the course; "
+                    "move the case folder into the course",
+                )
+                continue
             if not (folder / "case.yaml").is_file():
                 known = sorted(p.name for p in (self.root / "cases").glob("*/") if p.is_dir())
                 self.diags.error(
@@ -824,7 +889,7 @@ class CourseValidator:
         texts: dict[str, str] = {}
         for key, value in node.value.items():
             where = node.key_locations[key]
-            if not CHOICE_KEY.match(key):
+            if not CHOICE_KEY.fullmatch(key):
                 self.diags.error(where, f"choice key `{key}` must be one lowercase letter a–z")
                 continue
             fixed = False
