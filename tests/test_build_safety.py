@@ -1,7 +1,9 @@
-"""Builds are reproducible anywhere, survive being killed, and keep author text as data."""
+"""Builds are reproducible anywhere, survive being killed, replace both packages or neither,
+one at a time, and keep author text as data."""
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import signal
@@ -15,7 +17,15 @@ import pytest
 import yaml
 from lxml import etree
 
-from qtiexport.package import TEMP_PREFIX
+from qtiexport.build import TARGETS, build_course
+from qtiexport.package import (
+    LOCK_NAME,
+    TEMP_PREFIX,
+    CommitIncomplete,
+    PackageError,
+    recover_interrupted_commit,
+)
+from qtiexport.validate import validate_course
 
 from conftest import CONTENT, REPO
 from test_properties import as_markdown
@@ -281,3 +291,225 @@ def test_a_rebuild_links_unchanged_files_and_writes_what_changed(tmp_path: Path)
         if path.is_file():
             rebuilt = out / path.relative_to(fresh)
             assert rebuilt.read_bytes() == path.read_bytes()
+
+
+MINIMAL = REPO / "tests" / "fixtures" / "minimal"
+
+
+def two_versions(tmp_path: Path) -> tuple[Path, Path]:
+    """The minimal course and a copy that differs in one title: two builds that differ."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    shutil.copytree(MINIMAL, first)
+    shutil.copytree(MINIMAL, second)
+    case = second / "cases" / "c1" / "case.yaml"
+    case.write_text(case.read_text().replace("A small case", "A changed case"))
+    return first, second
+
+
+def everything(out: Path) -> dict[str, bytes]:
+    """Every file under `out`, hidden ones too: the packages and anything left beside them."""
+    if not out.exists():
+        return {}
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+
+def packages(out: Path) -> dict[str, bytes]:
+    """The zips and trees under `out`, without the temporary files of a killed build."""
+    return {
+        name: data
+        for name, data in everything(out).items()
+        if not any(part.startswith(TEMP_PREFIX) for part in name.split("/"))
+    }
+
+
+@pytest.mark.parametrize("previous_build", [True, False], ids=["rebuild", "first build"])
+def test_a_commit_that_fails_at_any_rename_leaves_the_previous_packages(
+    tmp_path: Path, monkeypatch, previous_build: bool
+) -> None:
+    first, second = two_versions(tmp_path)
+    out = tmp_path / "out"
+    if previous_build:
+        build_course(validate_course(first), out, TARGETS, None)
+    before = everything(out)
+    assert len(before) == (21 if previous_build else 0)
+    changed = validate_course(second)
+    real_replace = os.replace
+    failing = 1
+    while True:
+        calls = 0
+
+        def replace(source, destination, at: int = failing) -> None:
+            nonlocal calls
+            calls += 1
+            if calls == at:
+                raise OSError(errno.EIO, "injected failure")
+            real_replace(source, destination)
+
+        monkeypatch.setattr(os, "replace", replace)
+        try:
+            build_course(changed, out, TARGETS, None)
+        except PackageError as error:
+            assert str(error) == "putting the packages in place failed: [Errno 5] injected failure"
+            # Both zips and both trees as they were, and nothing else: no journal, no lock,
+            # no temporary file; a first build leaves no output folder at all.
+            assert everything(out) == before, f"rename {failing} failed"
+            assert out.exists() == previous_build
+            failing += 1
+            continue
+        finally:
+            monkeypatch.setattr(os, "replace", real_replace)
+        break
+    # journal, (2 old trees aside), 2 new trees and 2 zips in
+    assert failing - 1 == (7 if previous_build else 5)
+    fresh = tmp_path / "fresh"
+    build_course(changed, fresh, TARGETS, None)
+    assert everything(out) == everything(fresh) != before
+
+
+def test_when_putting_back_fails_too_the_next_build_puts_the_packages_back(
+    tmp_path: Path, monkeypatch
+) -> None:
+    first, second = two_versions(tmp_path)
+    out = tmp_path / "out"
+    build_course(validate_course(first), out, TARGETS, None)
+    before = everything(out)
+    real_replace = os.replace
+    calls = 0
+
+    def replace(source, destination) -> None:
+        nonlocal calls
+        calls += 1
+        if calls in (6, 7):  # the second tree going in, and the first step of undoing
+            raise OSError(errno.EIO, "injected failure")
+        real_replace(source, destination)
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(CommitIncomplete) as failed:
+        build_course(validate_course(second), out, TARGETS, None)
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert str(failed.value) == (
+        "putting the packages in place failed ([Errno 5] injected failure), and so did "
+        "putting the previous ones back ([Errno 5] injected failure); the next build into "
+        f"{out.as_posix()}/ puts them back"
+    )
+    assert packages(out) != before  # half of each: what the journal is for
+    assert recover_interrupted_commit(out)  # as the next build does first
+    assert everything(out) == before
+
+
+# Runs `qtiexport` and ends the process at once, as a kill would, at the Nth rename.
+KILLED_AT_A_RENAME = """
+import os, sys
+from qtiexport.cli import main
+real, calls, at = os.replace, [0], int(os.environ["KILL_AT_RENAME"])
+def replace(source, destination):
+    calls[0] += 1
+    if calls[0] == at:
+        os._exit(9)
+    real(source, destination)
+os.replace = replace
+main()
+"""
+
+
+@pytest.mark.parametrize("previous_build", [True, False], ids=["rebuild", "first build"])
+def test_a_build_killed_at_any_rename_is_undone_by_the_next(
+    tmp_path: Path, previous_build: bool
+) -> None:
+    first, second = two_versions(tmp_path)
+    broken = tmp_path / "broken"
+    shutil.copytree(second, broken)
+    (broken / "course.yaml").write_text((broken / "course.yaml").read_text().replace("title", "x"))
+    pristine = tmp_path / "pristine"
+    if previous_build:
+        assert run_build([str(first), "-o", str(pristine)], cwd=tmp_path).returncode == 0
+    before = everything(pristine)
+    fresh = tmp_path / "fresh"
+    assert run_build([str(second), "-o", str(fresh)], cwd=tmp_path).returncode == 0
+    environment = {k: v for k, v in os.environ.items() if k != "QTIEXPORT_SCHEMAS"}
+    for rename in range(1, 8 if previous_build else 6):
+        out = tmp_path / f"out-{rename}"
+        if previous_build:
+            shutil.copytree(pristine, out)
+        killed = subprocess.run(
+            [sys.executable, "-c", KILLED_AT_A_RENAME, "build", str(second), "-o", str(out)],
+            env={**environment, "KILL_AT_RENAME": str(rename)},
+            capture_output=True,
+            timeout=120,
+        )
+        assert killed.returncode == 9, killed.stderr  # killed in its commit, at that rename
+        # The next build puts the previous packages back before anything else, even one
+        # that then stops at an error in the course.
+        failed = run_build([str(broken), "-o", str(out)], cwd=tmp_path)
+        assert failed.returncode == 1, failed.stderr
+        assert packages(out) == before, f"killed at rename {rename}"
+        if rename > 1:  # the journal was written: the killed build's files are gone too
+            assert everything(out) == before
+        assert run_build([str(second), "-o", str(out)], cwd=tmp_path).returncode == 0
+        assert everything(out) == everything(fresh)
+
+
+# Runs `qtiexport`, and inside the commit waits until the file named by HOLD_UNTIL exists.
+HELD_IN_ITS_COMMIT = """
+import os, sys, time
+from pathlib import Path
+import qtiexport.build
+from qtiexport.cli import main
+commit = qtiexport.build.commit_packages
+def held(writers, folder):
+    Path(os.environ["HOLDING"]).write_text("in the commit")
+    deadline = time.monotonic() + 60
+    while not Path(os.environ["HOLD_UNTIL"]).exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return commit(writers, folder)
+qtiexport.build.commit_packages = held
+main()
+"""
+
+
+def test_a_second_build_into_the_same_folder_stops_while_the_first_writes(
+    tmp_path: Path,
+) -> None:
+    first, second = two_versions(tmp_path)
+    out = tmp_path / "out"
+    assert run_build([str(first), "-o", "out"], cwd=tmp_path).returncode == 0
+    before = everything(out)
+    holding, release = tmp_path / "holding", tmp_path / "release"
+    environment = {k: v for k, v in os.environ.items() if k != "QTIEXPORT_SCHEMAS"}
+    environment.update(HOLDING=str(holding), HOLD_UNTIL=str(release))
+    writer = subprocess.Popen(
+        [sys.executable, "-c", HELD_IN_ITS_COMMIT, "build", str(second), "-o", "out"],
+        cwd=tmp_path,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not holding.exists():
+            assert writer.poll() is None and time.monotonic() < deadline, writer.stderr.read()
+            time.sleep(0.01)
+        # A second build, of either version, while the first is writing.
+        for course in (first, second):
+            stopped = run_build([str(course), "-o", "out"], cwd=tmp_path)
+            assert stopped.returncode == 1
+            assert stopped.stderr.splitlines()[-1] == (
+                f"build stopped: another qtiexport build (pid {writer.pid}) is writing into "
+                "out/; wait for it to finish, or choose another output folder with -o"
+            )
+            # The second touched nothing: the first one's lock, the previous packages.
+            now = packages(out)
+            assert now.pop(LOCK_NAME) == f"{writer.pid}\n".encode()
+            assert now == before
+    finally:
+        release.write_text("go on")
+        stdout, stderr = writer.communicate(timeout=120)
+    assert writer.returncode == 0, stderr
+    # The first build's packages, complete: the bytes a build of its own gives.
+    fresh = tmp_path / "fresh"
+    assert run_build([str(second), "-o", str(fresh)], cwd=tmp_path).returncode == 0
+    assert everything(out) == everything(fresh)
+    # The lock went with the build: the next one runs.
+    assert run_build([str(first), "-o", "out"], cwd=tmp_path).returncode == 0
+    assert everything(out) == before

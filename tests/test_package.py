@@ -1,7 +1,10 @@
-"""The package writer: safe entry names, atomic replacement, no leftovers."""
+"""The package writer: safe entry names, atomic replacement, marked trees, no leftovers,
+one build at a time."""
 
 from __future__ import annotations
 
+import json
+import os
 import random
 import shutil
 import subprocess
@@ -11,12 +14,21 @@ from pathlib import Path
 import pytest
 
 from qtiexport.package import (
+    JOURNAL_NAME,
+    LOCK_NAME,
     TEMP_PREFIX,
+    TREE_MARKER,
+    TREE_MARKER_TEXT,
+    OutputBusy,
+    OutputLock,
     PackageError,
     PackageWriter,
     TreeWriter,
     check_entry_name,
+    is_marked_tree,
     pack,
+    recover_interrupted_commit,
+    remove_leftovers,
 )
 
 
@@ -174,3 +186,60 @@ def test_tree_writer_links_files_unchanged_since_the_previous_tree(tmp_path: Pat
     assert not (new / "media" / "x.png").is_symlink()
     assert (new / "media" / "x.png").stat().st_ino != (previous / "same.xml").stat().st_ino
     assert (new / "added.xml").read_bytes() == b"<added/>"
+
+
+def test_trees_carry_the_marker_and_the_zips_do_not(tmp_path: Path) -> None:
+    writer = PackageWriter(tmp_path / "p.zip", tmp_path / "p")
+    writer.add("a.txt", b"one")
+    with pytest.raises(PackageError):
+        writer.add(TREE_MARKER, b"a file of the package may not take the marker's name")
+    writer.commit()
+    assert (tmp_path / "p" / TREE_MARKER).read_bytes() == TREE_MARKER_TEXT
+    assert is_marked_tree(tmp_path / "p")
+    with zipfile.ZipFile(tmp_path / "p.zip") as archive:
+        assert archive.namelist() == ["a.txt"]
+
+
+def test_leftover_removal_takes_only_temporary_names_and_follows_no_link(tmp_path: Path) -> None:
+    keep = tmp_path / "keep"
+    keep.mkdir()
+    (keep / "notes.txt").write_text("an author's")
+    out = tmp_path / "out"
+    (out / f"{TEMP_PREFIX}tree" / "sub").mkdir(parents=True)
+    (out / f"{TEMP_PREFIX}x.zip").write_bytes(b"PK")
+    (out / f"{TEMP_PREFIX}link").symlink_to(keep)
+    (out / "tmp-notes").mkdir()
+    (out / "qtiexport-tmp-notes.txt").write_text("not ours: no leading dot")
+    remove_leftovers(out)
+    assert sorted(p.name for p in out.iterdir()) == ["qtiexport-tmp-notes.txt", "tmp-notes"]
+    assert (keep / "notes.txt").read_text() == "an author's"
+
+
+def test_a_journal_that_points_out_of_the_folder_moves_nothing(tmp_path: Path) -> None:
+    out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    out.mkdir()
+    elsewhere.mkdir()
+    (elsewhere / "notes.txt").write_text("an author's")
+    journal = {"moves": [{"final": "../elsewhere", "new": f"{TEMP_PREFIX}a", "kept": None}]}
+    journal["moves"][0]["tree"] = True
+    (out / JOURNAL_NAME).write_text(json.dumps(journal))
+    with pytest.raises(PackageError, match="is not a journal a build wrote; remove it"):
+        recover_interrupted_commit(out)
+    assert (elsewhere / "notes.txt").read_text() == "an author's"
+    journal = {"moves": [{"final": "p", "new": "notes", "kept": None, "tree": True}]}
+    (out / JOURNAL_NAME).write_text(json.dumps(journal))  # "new" is no temporary name
+    with pytest.raises(PackageError, match="is not a journal a build wrote; remove it"):
+        recover_interrupted_commit(out)
+
+
+def test_a_second_lock_on_the_output_folder_is_refused_with_the_holders_pid(
+    tmp_path: Path,
+) -> None:
+    with OutputLock(tmp_path):
+        assert (tmp_path / LOCK_NAME).read_text() == f"{os.getpid()}\n"
+        with pytest.raises(OutputBusy) as refused, OutputLock(tmp_path):
+            pass
+        assert refused.value.holder == str(os.getpid())
+    assert not (tmp_path / LOCK_NAME).exists()  # the lock goes with the build
+    with OutputLock(tmp_path):
+        pass

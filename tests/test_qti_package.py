@@ -10,6 +10,7 @@ from urllib.parse import unquote
 import pytest
 from lxml import etree
 
+from qtiexport.package import TREE_MARKER
 from qtiexport.qti import MANIFEST_NAME, item_href
 
 from conftest import CONTENT, FIXTURES, schemas_folder
@@ -41,9 +42,8 @@ def test_zip_lists_exactly_its_files_at_safe_paths(run_cli, tmp_path: Path, fold
             assert not info.filename.startswith("/") and "\\" not in info.filename
             assert ".." not in info.filename.split("/") and not info.is_dir()
             assert (tree / info.filename).read_bytes() == z.read(info)
-        assert sorted(str(p.relative_to(tree)) for p in tree.rglob("*") if p.is_file()) == sorted(
-            names
-        )
+        unzipped = [p for p in tree.rglob("*") if p.is_file() and p.name != TREE_MARKER]
+        assert sorted(str(p.relative_to(tree)) for p in unzipped) == sorted(names)
         manifest = etree.fromstring(z.read(MANIFEST_NAME))
     listed = {unquote(f.get("href")) for f in manifest.iter(f"{CP}file")}
     assert listed | {MANIFEST_NAME} == set(names)

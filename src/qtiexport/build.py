@@ -2,22 +2,33 @@
 
 Documents stream from the renderer through the schema check into the package writer,
 so memory stays flat however large the course. Nothing replaces the previous packages
-until every document of every target has passed.
+until every document of every target has passed, and then both packages are replaced
+together. The output folder never overlaps the course, and one build at a time writes
+into it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from qtiexport.diagnostics import display_path
 from qtiexport.model import Course
 from qtiexport.package import (
+    OutputLock,
+    OutputRefused,
     PackageEntry,
     PackageWriter,
     PackedFile,
     TreeWriter,
+    check_package_paths,
+    commit_packages,
     pack,
+    recover_interrupted_commit,
     remove_leftovers,
 )
 from qtiexport.parallel import run_steps, worker_count
@@ -156,12 +167,79 @@ def render_case(work: Work, index: int) -> Rendered:
 PARALLEL_FROM_QUESTIONS = 500
 
 
+def _is_within(path: Path, folder: Path) -> bool:
+    """Whether the real path `path` is `folder` or lies inside it. Folders are compared as
+    the file system sees them (device and inode), so that letter case on a file system that
+    ignores it, or another name of the same folder, cannot hide an overlap."""
+    try:
+        wanted = os.stat(folder)
+    except OSError:
+        return False
+    for ancestor in (path, *path.parents):
+        with contextlib.suppress(OSError):
+            if os.path.samestat(os.stat(ancestor), wanted):
+                return True
+    return False
+
+
+def check_output_folder(course_folder: Path, output: Path) -> None:
+    """Raise OutputRefused for an output folder that is the course folder, lies inside it
+    or contains it, or is the root of a file system: a build there could replace the
+    course's own files. Real paths are compared, so links and `..` change nothing."""
+    real_course = Path(os.path.realpath(course_folder))
+    real_output = Path(os.path.realpath(output))
+    shown, course = (display_path(folder).rstrip("/") + "/" for folder in (output, course_folder))
+    # A folder to suggest: `build` beside the course (unless the course is called so).
+    suggested = real_course.parent / ("build" if real_course.name != "build" else "build-out")
+    with contextlib.suppress(ValueError):  # on another drive, it stays absolute
+        suggested = Path(os.path.relpath(suggested))
+    beside = suggested.as_posix()
+    if real_output.parent == real_output:
+        raise OutputRefused(
+            f"the output folder {shown} is the root of the file system, where a build could "
+            f"replace anything; choose a folder of its own, such as -o {beside}"
+        )
+    if _is_within(real_output, real_course):
+        where = "is" if _is_within(real_course, real_output) else "lies inside"
+        raise OutputRefused(
+            f"the output folder {shown} {where} the course folder {course}, where a build "
+            f"could replace the course's files; choose a folder outside it, such as -o {beside}"
+        )
+    if _is_within(real_course, real_output):
+        raise OutputRefused(
+            f"the output folder {shown} contains the course folder {course}, where a build "
+            "could replace the course's files; choose a folder beside the course, not above it"
+        )
+
+
+@contextmanager
+def claimed_output(course_folder: Path, output: Path) -> Iterator[None]:
+    """Hold the output folder for one build: refuse it if it overlaps the course, make it,
+    take its lock (OutputBusy if another build holds it), and put back the previous
+    packages if a build was killed during its commit. A failed first build takes away
+    the folders it made."""
+    check_output_folder(course_folder, output)
+    created = [folder for folder in (output, *output.parents) if not folder.exists()]
+    output.mkdir(parents=True, exist_ok=True)
+    try:
+        with OutputLock(output):
+            recover_interrupted_commit(output)
+            yield
+    except BaseException:
+        for folder in created:  # deepest first; a folder not empty holds someone's files
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
+
+
 def build_course(
     course: Course,
     output: Path,
     targets: tuple[str, ...],
     schemas: SchemaSet | None,
     times: StageTimes | None = None,
+    *,
+    output_claimed: bool = False,
 ) -> list[BuiltPackage]:
     """Render, check and package the targets, streaming one case at a time.
 
@@ -170,9 +248,33 @@ def build_course(
     processes, case by case, and written in the same order, so the packages are the
     same bytes as from one process; each process writes the files it rendered into the
     packages' unzipped trees itself. Every target is written to temporary files first;
-    only when every document has passed the schemas are they renamed into place.
+    only when every document has passed the schemas are they put in place, all together.
+
+    Raises OutputRefused (the output folder overlaps the course, or something a build did
+    not write stands where a package goes) and OutputBusy (another build holds the folder)
+    before anything is written. With `output_claimed`, the caller holds `claimed_output`.
     """
     times = times if times is not None else StageTimes()
+    if output_claimed:
+        return _build_holding_the_lock(course, output, targets, schemas, times)
+    with claimed_output(course.root, output):
+        return _build_holding_the_lock(course, output, targets, schemas, times)
+
+
+def _build_holding_the_lock(
+    course: Course,
+    output: Path,
+    targets: tuple[str, ...],
+    schemas: SchemaSet | None,
+    times: StageTimes,
+) -> list[BuiltPackage]:
+    paths = {
+        target: (output / f"{course.id}-{target}.zip", output / course.id / target)
+        for target in TARGETS
+        if target in targets
+    }
+    for zip_path, tree_path in paths.values():
+        check_package_paths(zip_path, tree_path)
     remove_leftovers(output)
     remove_leftovers(output / course.id)
     wanted = frozenset(targets)
@@ -181,11 +283,8 @@ def build_course(
     writers: dict[str, PackageWriter] = {}
     rendered = None
     try:
-        for target in TARGETS:
-            if target in wanted:
-                writers[target] = PackageWriter(
-                    output / f"{course.id}-{target}.zip", output / course.id / target
-                )
+        for target, (zip_path, tree_path) in paths.items():
+            writers[target] = PackageWriter(zip_path, tree_path)
         # Each worker process gets its own copy of the tree writers when forked.
         work = Work(course, wanted, schemas, {t: w.tree for t, w in writers.items()})
         if workers and schemas is not None:  # compiled once, before the fork, for every worker
@@ -208,10 +307,11 @@ def build_course(
         if problems:
             raise SchemaViolation(problems)
         with times.stage("zip"):
-            return [
-                BuiltPackage(target, w.zip_path, w.tree_path, w.commit())
-                for target, w in writers.items()
-            ]
+            commit_packages(list(writers.values()), output)
+        return [
+            BuiltPackage(target, w.zip_path, w.tree_path, len(w.names))
+            for target, w in writers.items()
+        ]
     finally:
         if rendered is not None:
             rendered.close()  # stops the workers at once if the build failed

@@ -1,15 +1,18 @@
-"""Final stage: write a package as a deterministic zip and an unzipped tree, atomically.
+"""Final stage: write packages as deterministic zips and unzipped trees, all or none.
 
 Entries go in the order given (renderers give a fixed order), with fixed timestamps
 (SOURCE_DATE_EPOCH when set), fixed permissions and no directory entries, so the
 same input gives byte-identical zips on any machine. Each output is written beside
-its target under a temporary name and renamed into place: a failed or killed build
-leaves the previous package as it was.
+its target under a temporary name; `commit_packages` then puts every zip and tree of a
+build in place together, or puts the previous ones back, even after a kill (a journal
+says what to undo). A build replaces only zips and trees that a build wrote: each tree
+it writes holds a marker file, and anything else standing at a target path stops it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import stat
@@ -21,11 +24,25 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
+
 # 2000-01-01T00:00:00Z: a fixed time for builds that do not set SOURCE_DATE_EPOCH.
 DEFAULT_EPOCH = 946684800
 ZIP_EPOCH_MIN = 315532800  # zip timestamps start at 1980-01-01
 FILE_MODE = 0o644
 TEMP_PREFIX = ".qtiexport-tmp-"
+# In every tree a build writes (never in the zips): only a folder holding it is replaced.
+TREE_MARKER = ".qtiexport-tree"
+TREE_MARKER_TEXT = (
+    b"qtiexport build wrote this folder; the next build of the course replaces all of it.\n"
+    b"A build replaces only folders that hold this file.\n"
+)
+JOURNAL_NAME = ".qtiexport-commit.json"  # while a commit is under way; not a temporary name
+LOCK_NAME = ".qtiexport.lock"
+ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")  # a first entry, or an empty archive
 
 
 @dataclass(frozen=True)
@@ -42,6 +59,27 @@ class PackageEntry:
 
 class PackageError(Exception):
     """A package could not be written; the previous one is intact."""
+
+
+class CommitIncomplete(Exception):
+    """Putting the previous packages back failed too; the journal lets the next build do it."""
+
+
+class OutputRefused(Exception):
+    """Something a build did not write stands where a package goes; nothing was written."""
+
+
+class OutputBusy(Exception):
+    """Another build holds the output folder's lock."""
+
+    def __init__(self, folder: Path, holder: str | None):
+        self.folder = folder
+        self.holder = holder
+        who = f" (pid {holder})" if holder else ""
+        super().__init__(
+            f"another qtiexport build{who} is writing into {shown_path(folder)}/; "
+            "wait for it to finish, or choose another output folder with -o"
+        )
 
 
 def check_entry_name(name: str) -> str:
@@ -265,13 +303,89 @@ class TreeWriter:
             self.write(name, data)
 
 
+def shown_path(path: Path) -> str:
+    """A path as the user would type it, relative to the working directory when inside it;
+    links are not followed, so that a message about a link names the link."""
+    absolute = os.path.abspath(path)
+    try:
+        inside = os.path.commonpath([absolute, os.getcwd()]) == os.getcwd()
+    except ValueError:  # another drive
+        inside = False
+    return Path(os.path.relpath(absolute) if inside else absolute).as_posix()
+
+
+def _lstat(path: Path) -> os.stat_result | None:
+    try:
+        return os.lstat(path)
+    except FileNotFoundError:
+        return None
+
+
+def _kind(facts: os.stat_result) -> str:
+    if stat.S_ISLNK(facts.st_mode):
+        return "a symbolic link"
+    if stat.S_ISDIR(facts.st_mode):
+        return "a folder"
+    return "a file" if stat.S_ISREG(facts.st_mode) else "a special file"
+
+
+def is_zip_file(path: Path) -> bool:
+    """A regular file (not a link) that begins as a zip does."""
+    try:
+        with open(path, "rb", opener=_open_no_follow) as handle:
+            return stat.S_ISREG(os.fstat(handle.fileno()).st_mode) and (
+                handle.read(4) in ZIP_SIGNATURES
+            )
+    except OSError:
+        return False
+
+
+def is_marked_tree(path: Path) -> bool:
+    """A real folder (not a link) holding the marker that a build writes into its trees."""
+    folder, marker = _lstat(path), _lstat(path / TREE_MARKER)
+    return (
+        folder is not None
+        and stat.S_ISDIR(folder.st_mode)
+        and marker is not None
+        and stat.S_ISREG(marker.st_mode)
+    )
+
+
+def check_package_paths(zip_path: Path, tree_path: Path) -> None:
+    """Raise OutputRefused when anything a build did not write stands where this package
+    goes. A build replaces a zip file and a marked tree; a folder, link or other file at
+    the zip's name, an unmarked folder or a link at the tree's, and anything but a real
+    folder where the tree's folder goes are an author's, and stay as they are."""
+    zip_facts = _lstat(zip_path)
+    if zip_facts is not None and not is_zip_file(zip_path):
+        raise OutputRefused(
+            f"{shown_path(zip_path)} is {_kind(zip_facts)} that is not a zip a build wrote, "
+            "and this build would replace it: move it away or choose another output folder"
+        )
+    folder_facts = _lstat(tree_path.parent)
+    if folder_facts is not None and not stat.S_ISDIR(folder_facts.st_mode):
+        raise OutputRefused(
+            f"{shown_path(tree_path.parent)} is {_kind(folder_facts)}, not a folder, and this "
+            "build would put its unzipped packages there: move it away or choose another "
+            "output folder"
+        )
+    tree_facts = _lstat(tree_path)
+    if tree_facts is not None and not is_marked_tree(tree_path):
+        raise OutputRefused(
+            f"{shown_path(tree_path)} is {_kind(tree_facts)} that no build wrote (it holds no "
+            f"{TREE_MARKER} file), and this build would replace it: move it away or choose "
+            "another output folder"
+        )
+
+
 class PackageWriter:
-    """Streams files into a temporary zip and tree; `commit` renames both into place.
+    """Streams files into a temporary zip and tree; `commit` puts both in place (and
+    `commit_packages` several writers' together).
 
     `add` writes a file to both; `add_packed` takes a file that a `TreeWriter` already
     wrote to `temp_tree` and `pack` already packed, in the worker process that rendered
-    it. Until `commit`, the previous package at the target paths is untouched; `discard`
-    removes the temporary files.
+    it. Until the commit, the previous package at the target paths is untouched;
+    `discard` removes the temporary files.
     """
 
     def __init__(self, zip_path: Path, tree_path: Path):
@@ -291,9 +405,11 @@ class PackageWriter:
         self.temp_zip = Path(temp_name)
         self.temp_tree = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=tree_path.parent))
         self.raw = os.fdopen(handle, "wb", buffering=1024 * 1024)
+        (self.temp_tree / TREE_MARKER).write_bytes(TREE_MARKER_TEXT)
         self.archive = ZipArchive(self.raw, stamp)
         self.names: set[str] = set()
-        self.tree = TreeWriter(self.temp_tree, tree_path if tree_path.is_dir() else None)
+        self.tree = TreeWriter(self.temp_tree, tree_path if is_marked_tree(tree_path) else None)
+        self.finished = False
         self.committed = False
 
     def add(self, name: str, data: bytes) -> None:
@@ -309,7 +425,7 @@ class PackageWriter:
 
     def _claim(self, name: str) -> None:
         check_entry_name(name)
-        if name.casefold() in self.names:
+        if name.casefold() in self.names or name.casefold() == TREE_MARKER:
             raise PackageError(f"two files would share the package path {name!r}")
         self.names.add(name.casefold())
 
@@ -319,22 +435,21 @@ class PackageWriter:
         except OSError as exc:
             raise PackageError(f"writing the package failed: {exc}") from exc
 
-    def commit(self) -> int:
-        """Finish the zip and put zip and tree in place; return the number of files."""
+    def finish(self) -> None:
+        """Complete the temporary zip on disk, ready to be put in place."""
+        if self.finished:
+            return
         self.archive.close()
         self.raw.flush()
         os.fsync(self.raw.fileno())
         self.raw.close()
         os.chmod(self.temp_zip, FILE_MODE)
-        os.replace(self.temp_zip, self.zip_path)
-        old = None
-        if self.tree_path.exists():
-            old = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=self.tree_path.parent))
-            os.replace(self.tree_path, old / "old")
-        os.replace(self.temp_tree, self.tree_path)
-        if old is not None:
-            shutil.rmtree(old)
-        self.committed = True
+        self.finished = True
+
+    def commit(self) -> int:
+        """Put this package alone in place; return the number of files."""
+        folder = os.path.commonpath([self.zip_path.parent, self.tree_path.parent])
+        commit_packages([self], Path(folder))  # the journal's folder holds both
         return len(self.names)
 
     def discard(self) -> None:
@@ -350,11 +465,293 @@ class PackageWriter:
                 folder.rmdir()
 
 
+@dataclass(frozen=True)
+class Move:
+    """One path of a commit: the new zip or tree that goes to `final`, and where the one
+    standing there waits until the commit is complete (None when there is none). An old
+    zip waits as a second hard link, so its name never stands empty; an old tree is
+    renamed out of the way, as a folder cannot replace another in one step."""
+
+    final: Path
+    new: Path
+    kept: Path | None
+    tree: bool
+
+
+def _keep_zip(zip_path: Path) -> Path:
+    kept = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=zip_path.parent)) / "previous.zip"
+    try:
+        os.link(zip_path, kept)  # a regular file: check_package_paths saw to that
+    except OSError:  # no hard links on this file system
+        shutil.copyfile(zip_path, kept)
+    return kept
+
+
+def _planned_moves(writer: PackageWriter) -> list[Move]:
+    tree_kept = None
+    if os.path.lexists(writer.tree_path):
+        folder = tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=writer.tree_path.parent)
+        tree_kept = Path(folder) / "previous"
+    zip_kept = _keep_zip(writer.zip_path) if os.path.lexists(writer.zip_path) else None
+    return [
+        Move(writer.tree_path, writer.temp_tree, tree_kept, tree=True),
+        Move(writer.zip_path, writer.temp_zip, zip_kept, tree=False),
+    ]
+
+
+def _sync_folder(folder: Path) -> None:
+    with contextlib.suppress(OSError, AttributeError):  # not every system syncs folders
+        handle = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(handle)
+        finally:
+            os.close(handle)
+
+
+def _write_journal(folder: Path, moves: list[Move]) -> None:
+    def relative(path: Path | None) -> str | None:
+        return None if path is None else Path(os.path.relpath(path, folder)).as_posix()
+
+    text = json.dumps(
+        {
+            "moves": [
+                {
+                    "final": relative(m.final),
+                    "new": relative(m.new),
+                    "kept": relative(m.kept),
+                    "tree": m.tree,
+                }
+                for m in moves
+            ]
+        },
+        indent=1,
+    )
+    handle, temp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".json", dir=folder)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as temp:
+            temp.write(text)
+            temp.flush()
+            os.fsync(temp.fileno())
+        os.replace(temp_name, folder / JOURNAL_NAME)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+    _sync_folder(folder)
+
+
+def _read_journal(folder: Path) -> list[Move] | None:
+    journal = folder / JOURNAL_NAME
+    try:
+        with open(journal, encoding="utf-8", opener=_open_no_follow) as handle:
+            text = handle.read(1_000_000)
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PackageError(f"{shown_path(journal)} cannot be read: {exc}") from None
+
+    def inside(name: object) -> Path:
+        if not isinstance(name, str):
+            raise ValueError(name)
+        return folder / check_entry_name(name)  # never a path out of the output folder
+
+    try:
+        moves = [
+            Move(
+                inside(m["final"]),
+                inside(m["new"]),
+                None if m["kept"] is None else inside(m["kept"]),
+                m["tree"] is True,
+            )
+            for m in json.loads(text)["moves"]
+        ]
+        # Only temporary names are ever removed, and never a final one.
+        for move in moves:
+            if move.final.name.startswith(TEMP_PREFIX) or not (
+                move.new.name.startswith(TEMP_PREFIX)
+                and (move.kept is None or move.kept.parent.name.startswith(TEMP_PREFIX))
+            ):
+                raise ValueError(move)
+        return moves
+    except (ValueError, KeyError, TypeError, PackageError):
+        raise PackageError(
+            f"{shown_path(journal)} is not a journal a build wrote; remove it and build again"
+        ) from None
+
+
+def _put_back(moves: list[Move]) -> None:
+    """Undo a commit that did not complete, from what stands on disk: every final path gets
+    back what stood there before. Safe to repeat, after a kill in the middle too."""
+    for move in reversed(moves):
+        if move.tree:
+            if move.kept is not None:
+                if os.path.lexists(move.kept):  # moved out of the way: the new tree out, it in
+                    if os.path.lexists(move.final):
+                        os.replace(move.final, move.new)
+                    os.replace(move.kept, move.final)
+            elif not os.path.lexists(move.new) and is_marked_tree(move.final):
+                os.replace(move.final, move.new)  # a first build's tree went in: out again
+        elif move.kept is not None:
+            if os.path.lexists(move.kept):
+                os.replace(move.kept, move.final)  # whether or not the new zip went in
+        elif not os.path.lexists(move.new) and is_zip_file(move.final):
+            os.replace(move.final, move.new)
+
+
+def _remove_kept(moves: list[Move]) -> None:
+    for move in moves:
+        if move.kept is not None:
+            shutil.rmtree(move.kept.parent, ignore_errors=True)
+
+
+def commit_packages(writers: list[PackageWriter], folder: Path) -> None:
+    """Put every writer's zip and tree in place, all of them or none.
+
+    The zips and trees standing there are checked again (a build replaces only what a
+    build wrote) and kept aside; a journal in `folder` lists the moves before the first
+    one, so that whatever fails (a rename here, or a kill, which the next build undoes
+    through `recover_interrupted_commit`) every path gets its previous zip or tree back.
+    Removing the journal is the moment the new packages count as in place.
+    """
+    for writer in writers:
+        writer.finish()
+    for writer in writers:
+        check_package_paths(writer.zip_path, writer.tree_path)
+    moves: list[Move] = []
+    restored = True
+    try:
+        for writer in writers:
+            moves += _planned_moves(writer)
+        try:
+            _write_journal(folder, moves)
+            for move in moves:
+                if move.tree and move.kept is not None:
+                    os.replace(move.final, move.kept)
+            for move in moves:
+                os.replace(move.new, move.final)
+            (folder / JOURNAL_NAME).unlink()  # the commit point: the new packages stand
+        except BaseException as exc:
+            try:
+                _put_back(moves)
+            except OSError as again:
+                restored = False
+                raise CommitIncomplete(
+                    f"putting the packages in place failed ({exc}), and so did putting the "
+                    f"previous ones back ({again}); the next build into "
+                    f"{shown_path(folder)}/ puts them back"
+                ) from None
+            (folder / JOURNAL_NAME).unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise PackageError(f"putting the packages in place failed: {exc}") from None
+            raise
+        _sync_folder(folder)
+        for writer in writers:
+            writer.committed = True
+    finally:
+        if restored:
+            _remove_kept(moves)
+
+
+def recover_interrupted_commit(folder: Path) -> bool:
+    """Put the previous packages back if a build was killed during its commit (its journal
+    is still there); say whether there was one. Call it holding the folder's lock, before
+    `remove_leftovers`, which would delete the kept packages."""
+    moves = _read_journal(folder)
+    if moves is None:
+        return False
+    _put_back(moves)
+    (folder / JOURNAL_NAME).unlink()
+    _remove_kept(moves)
+    for move in moves:  # the killed build's new packages, back under their temporary names
+        facts = _lstat(move.new)
+        if facts is not None and stat.S_ISDIR(facts.st_mode):
+            shutil.rmtree(move.new, ignore_errors=True)
+        elif facts is not None:
+            move.new.unlink(missing_ok=True)
+    return True
+
+
 def remove_leftovers(folder: Path) -> None:
-    """Delete temporary files a killed build left behind."""
-    if folder.is_dir():
-        for leftover in folder.glob(TEMP_PREFIX + "*"):
-            if leftover.is_dir():
-                shutil.rmtree(leftover, ignore_errors=True)
-            else:
-                leftover.unlink(missing_ok=True)
+    """Delete temporary files and folders a killed build left behind: only names that
+    start with TEMP_PREFIX, and a link so named is removed, never followed."""
+    facts = _lstat(folder)
+    if facts is None or not stat.S_ISDIR(facts.st_mode):
+        return
+    for leftover in folder.glob(TEMP_PREFIX + "*"):
+        facts = _lstat(leftover)
+        if facts is not None and stat.S_ISDIR(facts.st_mode):
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
+            leftover.unlink(missing_ok=True)
+
+
+def _try_lock(handle: int) -> bool:
+    try:
+        if fcntl is not None:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        else:
+            import msvcrt
+
+            # Windows locks byte ranges, and a locked byte cannot be read: lock one past
+            # the holder's pid so that the second build can still read it.
+            os.lseek(handle, 64, os.SEEK_SET)
+            msvcrt.locking(handle, msvcrt.LK_NBLCK, 1)
+    except OSError:
+        return False
+    return True
+
+
+def _unlock(handle: int) -> None:
+    if fcntl is not None:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    else:
+        import msvcrt
+
+        os.lseek(handle, 64, os.SEEK_SET)
+        msvcrt.locking(handle, msvcrt.LK_UNLCK, 1)
+
+
+class OutputLock:
+    """The lock file of an output folder, held for a whole build: a second build into the
+    same folder stops at once with OutputBusy, naming the first one's process, instead of
+    mixing its files with the first one's. The lock belongs to the open file, so it ends
+    with the process, however that ends. The file exists only while a build holds it."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.path = folder / LOCK_NAME
+        self.handle: int | None = None
+
+    def __enter__(self) -> OutputLock:
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+        while True:
+            handle = os.open(self.path, flags, 0o644)
+            if not _try_lock(handle):
+                try:
+                    os.lseek(handle, 0, os.SEEK_SET)
+                    holder = os.read(handle, 32).decode("ascii", "replace").strip()
+                except OSError:
+                    holder = ""
+                finally:
+                    os.close(handle)
+                raise OutputBusy(self.folder, holder if holder.isdigit() else None)
+            # The build before may have removed the file after this one opened it: then
+            # the lock is on a file nobody else can find, and it must be taken again.
+            with contextlib.suppress(OSError):
+                if os.path.samestat(os.fstat(handle), os.stat(self.path)):
+                    break
+            _unlock(handle)
+            os.close(handle)
+        os.ftruncate(handle, 0)
+        os.write(handle, f"{os.getpid()}\n".encode())
+        self.handle = handle
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        assert self.handle is not None
+        try:
+            with contextlib.suppress(OSError):  # Windows keeps a file that is open
+                self.path.unlink()
+            _unlock(self.handle)
+        finally:
+            os.close(self.handle)
+            self.handle = None

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
-from qtiexport.build import TARGETS, SchemaViolation, build_course
+from qtiexport.build import TARGETS, BuiltPackage, SchemaViolation, build_course, claimed_output
 from qtiexport.commands.options import course_path, error_format, load_checked_course
 from qtiexport.diagnostics import display_path
-from qtiexport.package import PackageError
+from qtiexport.package import CommitIncomplete, OutputBusy, OutputRefused, PackageError
 from qtiexport.parallel import WorkerDied
 from qtiexport.schemas import ENVIRONMENT_VARIABLE, SchemaFolderError, SchemaSet, schema_folder
 from qtiexport.timing import StageTimes
@@ -24,7 +26,8 @@ from qtiexport.timing import StageTimes
     type=click.Path(file_okay=False, path_type=Path),
     default="build",
     show_default=True,
-    help="Folder for the zips and the unzipped trees.",
+    help="Folder for the zips and the unzipped trees; never the course folder, a folder "
+    "inside it or one that contains it.",
 )
 @click.option(
     "--target",
@@ -52,6 +55,38 @@ def build(
     """Build the course in PATH (default: content/) into SCORM 1.2 and QTI 2.1 zips."""
     started = time.perf_counter()
     times = StageTimes()
+    try:
+        # The output folder is checked before any work and held from here to the end.
+        with refused_as_usage_error(), claimed_output(path, output):
+            built, checked = build_held(path, output, target, schemas, fmt, times)
+    except OutputBusy as exc:  # worth trying again once the other build is over: exit 1
+        click.echo(f"build stopped: {exc}", err=True)
+        raise SystemExit(1) from None
+    except (PackageError, CommitIncomplete, OSError) as exc:  # making, locking or restoring it
+        click.echo(f"build failed: {exc}", err=True)
+        raise SystemExit(1) from None
+    for package in built:
+        size = package.zip_path.stat().st_size
+        click.echo(
+            f"wrote {display_path(package.zip_path)} ({package.files} files, "
+            f"{size / 1024:.0f} KiB) and {display_path(package.tree_path)}/"
+        )
+    if checked:
+        click.echo("all documents valid against the official schemas")
+    if timings:
+        click.echo(timings_line(times, time.perf_counter() - started), err=True)
+
+
+def timings_line(times: StageTimes, wall: float) -> str:
+    stages = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in times.seconds.items())
+    # Worker processes share the stages of a large course, so they can add up to more.
+    return f"timings: {stages}; {wall:.2f} s in all (stages add up every process)"
+
+
+def build_held(
+    path: Path, output: Path, target: str, schemas: Path | None, fmt: str, times: StageTimes
+) -> tuple[list[BuiltPackage], bool]:
+    """Validate and build, holding the output folder; say whether the schemas were checked."""
     course = load_checked_course(path, fmt, times)
     folder = schema_folder(schemas)
     schema_set = None
@@ -67,7 +102,10 @@ def build(
             raise click.BadParameter(str(exc), param_hint="--schemas") from None
     targets = TARGETS if target == "all" else (target,)
     try:
-        built = build_course(course, output, targets, schema_set, times)
+        built = build_course(course, output, targets, schema_set, times, output_claimed=True)
+    except CommitIncomplete as exc:
+        click.echo(f"build failed: {exc}", err=True)
+        raise SystemExit(1) from None
     except SchemaViolation as violation:
         for problem in violation.problems:
             click.echo(f"{problem} [schema]", err=True)
@@ -81,19 +119,14 @@ def build(
     except (PackageError, WorkerDied, OSError) as exc:
         click.echo(f"build failed: {exc}; the previous packages are intact", err=True)
         raise SystemExit(1) from None
-    for package in built:
-        size = package.zip_path.stat().st_size
-        click.echo(
-            f"wrote {display_path(package.zip_path)} ({package.files} files, "
-            f"{size / 1024:.0f} KiB) and {display_path(package.tree_path)}/"
-        )
-    if schema_set is not None:
-        click.echo("all documents valid against the official schemas")
-    if timings:
-        click.echo(timings_line(times, time.perf_counter() - started), err=True)
+    return built, schema_set is not None
 
 
-def timings_line(times: StageTimes, wall: float) -> str:
-    stages = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in times.seconds.items())
-    # Worker processes share the stages of a large course, so they can add up to more.
-    return f"timings: {stages}; {wall:.2f} s in all (stages add up every process)"
+@contextmanager
+def refused_as_usage_error() -> Iterator[None]:
+    """An output folder a build must not write into is a usage error (exit 2): the same
+    command would fail again until the user chooses another folder or moves a thing away."""
+    try:
+        yield
+    except OutputRefused as exc:
+        raise click.BadParameter(f"{exc}.", param_hint="'-o' / '--output'") from None
