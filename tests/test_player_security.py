@@ -51,7 +51,7 @@ def test_author_text_is_shown_as_text_and_runs_nothing(lms: LmsSession, server: 
     # Server-rendered, escaped by Jinja.
     assert frame.text_content("#case-title") == case.title
     assert frame.text_content(".course-title") == course.title
-    assert frame.text_content("figcaption .caption-text") == image.caption
+    assert frame.text_content("figcaption .caption-text") == image.caption.text
     assert frame.get_attribute(".thumb img", "alt") == image.alt
     assert frame.text_content("#teaching h3") == case.teaching[0].title
     assert frame.text_content(".references li") == case.references[0]
@@ -73,7 +73,7 @@ def test_author_text_is_shown_as_text_and_runs_nothing(lms: LmsSession, server: 
         f"Question 1 of 2 – {case.title}"
     )
     frame.click(".gallery .thumb >> nth=0")
-    assert frame.text_content("#viewer-title") == f"{image.caption} ({image.modality})"
+    assert frame.text_content("#viewer-title") == f"{image.caption.text} ({image.modality})"
     assert frame.get_attribute("#viewer-image", "alt") == image.alt
     frame.click("[data-action=close]")
     answer_with_mouse(frame, 1, "b")  # shows the per-choice feedback with its code span

@@ -13,14 +13,16 @@ def model_text(course: Course) -> str:
     """All words of the course, Markdown source and rendered text alike."""
     parts: list[str] = [course.title]
     for case in course.cases:
-        parts += [case.title, case.history, case.diagnosis or ""]
+        diagnosis = case.diagnosis.source if case.diagnosis else ""
+        parts += [case.title, case.history.source, diagnosis]
         for image in case.images:
-            parts += [image.caption, image.alt]
+            parts += [image.caption.source, image.alt]
         for section in case.teaching:
-            parts += [section.title, section.body, markdown_to_text(section.body)]
+            parts += [section.title, section.body.source, markdown_to_text(section.body)]
         for question in case.questions:
-            parts += [question.stem] + [c.text for c in question.choices]
-            parts += [question.feedback.explanation or ""]
+            parts += [question.stem.source] + [c.text.source for c in question.choices]
+            explanation = question.feedback.explanation
+            parts += [explanation.source if explanation else ""]
     return normalise(" ".join(parts))
 
 
@@ -44,17 +46,17 @@ def test_questions_choices_and_keys_match_the_seed(seed_course: Course) -> None:
     assert len(seed.answers) == 5
     for qid, stem in seed.questions.items():
         question = questions[qid]
-        assert normalise(question.stem) == stem
-        assert {c.key: normalise(c.text) for c in question.choices} == seed.choices[qid]
+        assert normalise(question.stem.source) == stem
+        assert {c.key: normalise(c.text.source) for c in question.choices} == seed.choices[qid]
         key, text = seed.answers[qid]
         assert question.correct == (key,)
-        assert normalise(question.correct_choices[0].text) == text
+        assert normalise(question.correct_choices[0].text.source) == text
         assert question.feedback.explanation, f"{qid} has no explanation"
 
 
 def test_seed_images_and_teaching_sections(seed_course: Course) -> None:
     case = seed_course.cases[0]
-    assert [(i.caption, i.modality) for i in case.images] == [
+    assert [(i.caption.source, i.modality) for i in case.images] == [
         ("Lateral Radiograph", "XR"),
         ("Coronal T2 Fat Sat", "MR"),
     ]
@@ -70,7 +72,7 @@ def test_seed_images_and_teaching_sections(seed_course: Course) -> None:
         "Differential Diagnosis of Periarticular Calcification Includes",
         "Tumoral Calcinosis Treatment",
     ]
-    treatment = case.teaching[-1].body
+    treatment = case.teaching[-1].body.source
     assert "- (a) Aluminum hydroxide" in treatment and "- (b) Acetazolamide" in treatment
 
 

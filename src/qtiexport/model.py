@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from qtiexport.diagnostics import Location
+from qtiexport.markdown import Markdown, MarkdownMode
 
 QuestionType = Literal["single", "multiple", "true_false", "text"]
 QUESTION_TYPES: tuple[str, ...] = ("single", "multiple", "true_false", "text")
 Scoring = Literal["all_or_nothing", "partial"]
+
+
+def shown(mode: MarkdownMode) -> Any:
+    """Declare a Markdown field and the mode it is shown in. The validator renders it
+    once in that mode (`markdown_mode`); every package uses that rendering."""
+    return field(metadata={"markdown": mode})
+
+
+def markdown_mode(owner: type, name: str) -> MarkdownMode:
+    """The mode the Markdown field `owner.name` is declared with."""
+    for declared in fields(owner):
+        if declared.name == name:
+            return declared.metadata["markdown"]
+    raise KeyError(f"{owner.__name__}.{name}")
 
 
 @dataclass(frozen=True)
@@ -18,7 +33,7 @@ class Image:
     id: str
     file: Path  # absolute path on disk, checked to lie inside the case folder
     href: str  # path relative to the case folder, with forward slashes
-    caption: str
+    caption: Markdown = shown("block")
     alt: str
     modality: str | None
     media_type: str
@@ -31,31 +46,31 @@ class Image:
 @dataclass(frozen=True)
 class TeachingSection:
     title: str
-    body: str  # Markdown
+    body: Markdown = shown("block")
     location: Location
 
 
 @dataclass(frozen=True)
 class Choice:
     key: str  # a single letter a–z: SCORM 1.2 reports a choice as one character
-    text: str  # Markdown
+    text: Markdown = shown("inline")  # in a <label> and a simpleChoice
     fixed: bool
-    feedback: str | None
+    feedback: Markdown | None = shown("block")
     location: Location
 
 
 @dataclass(frozen=True)
 class Feedback:
-    correct: str | None
-    incorrect: str | None
-    explanation: str | None
+    correct: Markdown | None = shown("block")
+    incorrect: Markdown | None = shown("block")
+    explanation: Markdown | None = shown("block")
 
 
 @dataclass(frozen=True)
 class Question:
     id: str
     type: QuestionType
-    stem: str  # Markdown
+    stem: Markdown = shown("block")
     images: tuple[Image, ...]
     choices: tuple[Choice, ...]  # true_false: the two fixed choices `true` and `false`
     correct: tuple[str, ...]  # choice keys; for `text`, the accepted answers
@@ -75,9 +90,9 @@ class Question:
 class Case:
     id: str
     title: str
-    history: str  # Markdown
+    history: Markdown = shown("block")
     images: tuple[Image, ...]
-    diagnosis: str | None
+    diagnosis: Markdown | None = shown("inline")  # after "Diagnosis:" in QTI
     teaching: tuple[TeachingSection, ...]
     references: tuple[str, ...]
     keywords: tuple[str, ...]
@@ -94,7 +109,7 @@ class Case:
 class Course:
     id: str
     title: str
-    description: str | None
+    description: Markdown | None = shown("block")  # plain text in the manifests
     language: str
     version: str | None
     authors: tuple[str, ...]

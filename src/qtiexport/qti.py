@@ -2,8 +2,9 @@
 
 Python decides everything here (identifiers, scores, feedback, file paths); the
 templates in `templates/qti/` only lay the decisions out as XML. Author text reaches
-the templates either as plain strings, which Jinja escapes, or as XHTML rendered by
-`markdown_to_xhtml` from checked Markdown, the only values marked safe.
+the templates either as plain strings, which Jinja escapes, or as the XHTML that
+validation rendered from Markdown and checked against the HTML policy (`Markdown.html`),
+the only values marked safe.
 
 Layout of the package: every document sits at the root, so that every reference in it
 is a plain relative path without `..`, whether an importer resolves it against the
@@ -29,7 +30,6 @@ from urllib.parse import quote
 from markupsafe import Markup
 
 from qtiexport import __version__
-from qtiexport.markdown import markdown_to_text, markdown_to_xhtml
 from qtiexport.model import Case, Course, Image, Question
 from qtiexport.package import PackageEntry
 from qtiexport.templating import render_template
@@ -197,7 +197,7 @@ def figure_view(case: Case, image: Image) -> FigureView:
         alt=image.alt,
         width=image.width,
         height=image.height,
-        caption=markdown_to_xhtml(image.caption),
+        caption=image.caption.html,
         modality=image.modality,
     )
 
@@ -205,7 +205,7 @@ def figure_view(case: Case, image: Image) -> FigureView:
 def case_intro_view(case: Case) -> CaseIntroView:
     return CaseIntroView(
         title=case.title,
-        history=markdown_to_xhtml(case.history),
+        history=case.history.html,
         figures=tuple(figure_view(case, image) for image in case.images),
     )
 
@@ -214,8 +214,8 @@ def teaching_view(case: Case) -> TeachingView | None:
     if not case.teaching and not case.diagnosis:
         return None
     return TeachingView(
-        diagnosis=markdown_to_xhtml(case.diagnosis, inline=True) if case.diagnosis else None,
-        sections=tuple((s.title, markdown_to_xhtml(s.body)) for s in case.teaching),
+        diagnosis=case.diagnosis.html if case.diagnosis else None,
+        sections=tuple((s.title, s.body.html) for s in case.teaching),
     )
 
 
@@ -225,7 +225,7 @@ def answer_text(question: Question) -> str:
         return "Accepted answers: " + ", ".join(question.correct) + "."
     if question.type == "true_false":
         return f"The statement is {question.correct[0]}."
-    shown = "; ".join(f"({c.key}) {markdown_to_text(c.text)}" for c in question.correct_choices)
+    shown = "; ".join(f"({c.key}) {c.text.text}" for c in question.correct_choices)
     return f"The correct answer: {shown}."
 
 
@@ -296,12 +296,12 @@ def modal_feedback_of(case: Case, question: Question) -> tuple[ModalFeedbackView
         ModalFeedbackView(
             CORRECT,
             "Correct",
-            markdown_to_xhtml(feedback.correct) if feedback.correct else Markup("Correct."),
+            feedback.correct.html if feedback.correct else Markup("Correct."),
         ),
         ModalFeedbackView(
             INCORRECT,
             "Incorrect",
-            markdown_to_xhtml(feedback.incorrect)
+            feedback.incorrect.html
             if feedback.incorrect
             else Markup.escape(f"Incorrect. {answer_text(question)}"),
         ),
@@ -312,7 +312,7 @@ def modal_feedback_of(case: Case, question: Question) -> tuple[ModalFeedbackView
                 ModalFeedbackView(
                     choice_feedback_identifier(choice.key),
                     f"About ({choice.key})",
-                    markdown_to_xhtml(choice.feedback),
+                    choice.feedback.html,
                 )
             )
     # Platforms that ignore test feedback (Canvas) still show the teaching points after
@@ -324,7 +324,7 @@ def modal_feedback_of(case: Case, question: Question) -> tuple[ModalFeedbackView
             title = "Explanation and teaching points"
         else:
             title = "Explanation" if feedback.explanation else "Teaching points"
-        body = markdown_to_xhtml(feedback.explanation) if feedback.explanation else Markup("")
+        body = feedback.explanation.html if feedback.explanation else Markup("")
         modal.append(ModalFeedbackView(GENERAL, title, body, teaching))
     return tuple(modal)
 
@@ -360,7 +360,7 @@ def item_view(course: Course, case: Case, question: Question) -> ItemView:
         ),
         always_shown=tuple(m.identifier for m in modal if m.identifier == GENERAL),
         case_intro=intro,
-        stem=markdown_to_xhtml(question.stem),
+        stem=question.stem.html,
         figures=tuple(
             figure_view(case, image)
             for image in question.images
@@ -370,10 +370,7 @@ def item_view(course: Course, case: Case, question: Question) -> ItemView:
         shuffle="true" if question.shuffle else "false",
         max_choices=0 if question.type == "multiple" else 1,
         choices=tuple(
-            ChoiceView(
-                c.key, "true" if c.fixed else "false", markdown_to_xhtml(c.text, inline=True)
-            )
-            for c in question.choices
+            ChoiceView(c.key, "true" if c.fixed else "false", c.text.html) for c in question.choices
         ),
         expected_length=question.max_length,
         modal_feedback=modal,
@@ -464,7 +461,7 @@ def manifest_resources(course: Course) -> list[dict]:
                 "type": "imsqti_test_xmlv2p1",
                 "interaction_type": None,
                 "href": assessment_test_href(case),
-                "lom": lom(course, case.title, markdown_to_text(case.history), case.keywords),
+                "lom": lom(course, case.title, case.history.text, case.keywords),
                 "files": [assessment_test_href(case)],
                 "dependencies": [f"item-{q.id}" for q in case.questions]
                 + [f"media-{case.id}"] * bool(case.images),
@@ -514,7 +511,7 @@ def render_manifest(course: Course) -> bytes:
         "lom": lom(
             course,
             course.title,
-            markdown_to_text(course.description) if course.description else None,
+            course.description.text if course.description else None,
             sorted({k for case in course.cases for k in case.keywords}),
         ),
         "resources": resources,

@@ -26,7 +26,7 @@ from urllib.parse import quote
 from markupsafe import Markup
 
 from qtiexport import __version__
-from qtiexport.markdown import markdown_to_text, markdown_to_xhtml
+from qtiexport.markdown import Markdown
 from qtiexport.model import Case, Course, Image, Question
 from qtiexport.package import PackageEntry
 from qtiexport.qti import (
@@ -220,7 +220,7 @@ def player_data(course: Course, case: Case) -> dict[str, object]:
     for image in [*case.images, *(i for q in case.questions for i in q.images)]:
         images[image.id] = {
             **_image_data(case, image),
-            "caption": image.caption,
+            "caption": image.caption.text,  # the viewer's title: plain text
             "modality": image.modality,
             "annotated": _image_data(case, image.annotated) if image.annotated else None,
         }
@@ -290,11 +290,12 @@ INSTRUCTIONS = {
 INPUT_TYPES = {"single": "radio", "multiple": "checkbox", "true_false": "radio", "text": "text"}
 
 
-def _markdown(text: str | None, *, inline: bool = False) -> Markup | None:
-    """Author Markdown as checked XHTML: the only author text the page takes as markup."""
-    if not text:
+def _markdown(text: Markdown | None) -> Markup | None:
+    """The XHTML validation rendered and checked: the only author text the page takes as
+    markup."""
+    if text is None or not text.html:
         return None
-    return markdown_to_xhtml(text, inline=inline)
+    return text.html
 
 
 def _image_view(case: Case, image: Image, scope: str) -> ImageView:
@@ -303,7 +304,7 @@ def _image_view(case: Case, image: Image, scope: str) -> ImageView:
         dom_id=f"{scope}-{image.id}",
         src=image_src(case, image),
         alt=image.alt,
-        caption=image.caption,
+        caption=image.caption.text,  # beside the badges, as plain text
         modality=image.modality,
         width=image.width,
         height=image.height,
@@ -318,7 +319,7 @@ def _question_view(case: Case, index: int, question: Question) -> QuestionView:
             key=choice.key,
             label="" if question.shuffle else choice.key.upper(),
             input_id=f"{dom_id}-choice-{choice.key}",
-            html=_markdown(choice.text, inline=True) or Markup(""),
+            html=choice.text.html,
             feedback_html=_markdown(choice.feedback),
         )
         for choice in question.choices
@@ -410,7 +411,7 @@ def _sco_resource(case: Case) -> ManifestResource:
         files=(url(sco_path(case)), *(url(p) for p in player_asset_paths()), *images),
         dependencies=("PLAYER",),
         title=case.title,
-        description=markdown_to_text(case.history) or None,
+        description=case.history.text or None,
         keywords=case.keywords,
     )
 
@@ -430,7 +431,7 @@ def render_manifest(course: Course) -> bytes:
     ]
     keywords = list(dict.fromkeys(k for case in course.cases for k in case.keywords))
     # The course description is Markdown; LOM wants plain text.
-    description = markdown_to_text(course.description or "") or "; ".join(
+    description = (course.description.text if course.description else "") or "; ".join(
         case.title for case in course.cases
     )
     text = render_template(

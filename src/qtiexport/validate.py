@@ -14,6 +14,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from markupsafe import Markup
+
 from qtiexport.diagnostics import (
     ContentError,
     Diagnostic,
@@ -23,7 +25,7 @@ from qtiexport.diagnostics import (
 )
 from qtiexport.images import ImageProblem, extension_matches, read_image_facts
 from qtiexport.loader import Node, load_yaml
-from qtiexport.markdown import check_markdown
+from qtiexport.markdown import Markdown, MarkdownMode, render_markdown
 from qtiexport.model import (
     QUESTION_TYPES,
     Case,
@@ -33,6 +35,7 @@ from qtiexport.model import (
     Image,
     Question,
     TeachingSection,
+    markdown_mode,
 )
 from qtiexport.parallel import run_steps, worker_count
 from qtiexport.timing import StageTimes
@@ -147,11 +150,19 @@ class Fields:
     def get(self, key: str) -> Node | None:
         return self.values.get(key)
 
-    def text(self, key: str, *, markdown: bool = False) -> str | None:
+    def text(self, key: str) -> str | None:
         node = self.values.get(key)
         if node is None:
             return None
-        return read_text(node, f"`{key}` of {self.what}", self.diags, markdown=markdown)
+        return read_text(node, f"`{key}` of {self.what}", self.diags)
+
+    def markdown(self, key: str, owner: type) -> Markdown | None:
+        """The Markdown field `key`, rendered in the mode `owner` declares for it."""
+        node = self.values.get(key)
+        if node is None:
+            return None
+        what = f"`{key}` of {self.what}"
+        return read_markdown(node, what, self.diags, markdown_mode(owner, key))
 
     def identifier(self, key: str) -> str | None:
         value = self.text(key)
@@ -227,7 +238,7 @@ class Fields:
         return node.value
 
 
-def read_text(node: Node, what: str, diags: Diagnostics, *, markdown: bool = False) -> str | None:
+def read_text(node: Node, what: str, diags: Diagnostics) -> str | None:
     if not node.is_scalar:
         diags.error(node.location, f"{what} must be text, not {_kind(node)}")
         return None
@@ -244,13 +255,25 @@ def read_text(node: Node, what: str, diags: Diagnostics, *, markdown: bool = Fal
         # Checks go on without the characters, so one mistake gives one error; nothing
         # is rendered or written after an error.
         value = FORBIDDEN_CHARACTER.sub("", value)
-    if markdown:
-        for problem in check_markdown(value):
-            line = node.location.line + problem.line + (1 if _is_block(node) else 0)
-            diags.error(
-                Location(node.location.path, line, node.location.col), f"{what}: {problem.message}"
-            )
     return value
+
+
+def read_markdown(node: Node, what: str, diags: Diagnostics, mode: MarkdownMode) -> Markdown | None:
+    """A Markdown text, rendered once in the mode it is shown in and checked against the
+    HTML policy; the model keeps that rendering for every package."""
+    value = read_text(node, what, diags)
+    if value is None:
+        return None
+    html, problems = render_markdown(value, mode)
+    for problem in problems:
+        line = node.location.line + problem.line + (1 if _is_block(node) else 0)
+        if node.style == '"':
+            # A `\n` escape is a line of the text but not of the file: name the start.
+            line = node.location.line
+        diags.error(
+            Location(node.location.path, line, node.location.col), f"{what}: {problem.message}"
+        )
+    return Markdown(value, html)
 
 
 # Never in author text: C0 controls but tab and line feed, DEL, C1 controls (lxml refuses
@@ -432,6 +455,14 @@ class CourseValidator:
         return duplicate_question_id(qid, *first)
 
     def load(self, path: Path) -> Node | None:
+        if self.leads_outside(path):  # refused unread: its text must not reach a message
+            self.diags.error(
+                # The link's own path: the target's would be shown from the parent up.
+                Location((PurePosixPath(self.shown(path.parent)) / path.name).as_posix()),
+                "the file is a symbolic link that leads outside the course; "
+                "copy the file into the course",
+            )
+            return None
         with self.times.stage("load"):
             node, problems = load_yaml(path, self.shown(path))
         self.diags.extend(problems)
@@ -452,7 +483,7 @@ class CourseValidator:
         fields = Fields(node, "course.yaml", COURSE_KEYS, ("id", "title", "cases"), self.diags)
         course_id = fields.identifier("id")
         title = fields.text("title")
-        description = fields.text("description", markdown=True)
+        description = fields.markdown("description", Course)
         language = fields.text("language") or "en"
         if "language" in fields.values and not LANGUAGE.fullmatch(language):
             fields.error(
@@ -570,7 +601,7 @@ class CourseValidator:
         teaching = []
         for section in fields.list_of("teaching"):
             sf = Fields(section, "a teaching section", SECTION_KEYS, ("title", "body"), self.diags)
-            title, body = sf.text("title"), sf.text("body", markdown=True)
+            title, body = sf.text("title"), sf.markdown("body", TeachingSection)
             if title is not None and body is not None:
                 teaching.append(TeachingSection(title, body, section.location))
         valid = {i.id: i for i in images}
@@ -578,9 +609,9 @@ class CourseValidator:
         case = Case(
             id=case_id or name,
             title=fields.text("title") or "",
-            history=fields.text("history", markdown=True) or "",
+            history=fields.markdown("history", Case) or Markdown("", Markup("")),
             images=tuple(images),
-            diagnosis=fields.text("diagnosis", markdown=True),
+            diagnosis=fields.markdown("diagnosis", Case),
             teaching=tuple(teaching),
             references=fields.text_list("references"),
             keywords=fields.text_list("keywords"),
@@ -631,7 +662,7 @@ class CourseValidator:
                         f"{other[1].line}) only in letter case; Windows and macOS would "
                         "unpack them as one file, so rename one",
                     )
-            caption, alt = f.text("caption", markdown=True), f.text("alt")
+            caption, alt = f.markdown("caption", Image), f.text("alt")
             if image_id is None or main is None or caption is None or alt is None:
                 continue
             href, path, facts = main
@@ -762,7 +793,7 @@ class CourseValidator:
                 f" (types: {', '.join(QUESTION_TYPES)})",
             )
             qtype = None
-        stem = f.text("stem", markdown=True)
+        stem = f.markdown("stem", Question)
         shown_images = []
         for ref in f.list_of("images"):
             ref_id = read_text(ref, f"an entry of `images` in {what}", self.diags)
@@ -804,8 +835,8 @@ class CourseValidator:
                     "a `true_false` question has no `choices`; its answer is true or false",
                 )
             choices = (
-                Choice("true", "True", True, None, node.location),
-                Choice("false", "False", True, None, node.location),
+                Choice("true", Markdown("True", Markup("True")), True, None, node.location),
+                Choice("false", Markdown("False", Markup("False")), True, None, node.location),
             )
             answer = f.get("answer")
             if answer is not None:
@@ -895,13 +926,15 @@ class CourseValidator:
             fixed = False
             if value.is_map:
                 cf = Fields(value, f"choice `{key}` of {what}", CHOICE_KEYS, ("text",), self.diags)
-                text = cf.text("text", markdown=True)
+                text = cf.markdown("text", Choice)
                 fixed = cf.boolean("fixed", False)
             else:
-                text = read_text(value, f"choice `{key}` of {what}", self.diags, markdown=True)
+                text = read_markdown(
+                    value, f"choice `{key}` of {what}", self.diags, markdown_mode(Choice, "text")
+                )
             if text is None:
                 continue
-            norm = " ".join(text.casefold().split())
+            norm = " ".join(text.source.casefold().split())
             if norm in texts:
                 self.diags.error(
                     value.location,
@@ -952,12 +985,12 @@ class CourseValidator:
 
     def feedback(
         self, f: Fields, what: str, choices: tuple[Choice, ...]
-    ) -> tuple[Feedback, dict[str, str]]:
+    ) -> tuple[Feedback, dict[str, Markdown]]:
         node = f.get("feedback")
         if node is None:
             return Feedback(None, None, None), {}
         ff = Fields(node, f"`feedback` of {what}", FEEDBACK_KEYS, (), self.diags)
-        per_choice: dict[str, str] = {}
+        per_choice: dict[str, Markdown] = {}
         choice_node = ff.get("choices")
         if choice_node is not None:
             keys = [c.key for c in choices]
@@ -974,8 +1007,11 @@ class CourseValidator:
                 )
             else:
                 for key, value in choice_node.value.items():
-                    text = read_text(
-                        value, f"feedback for choice `{key}`", self.diags, markdown=True
+                    text = read_markdown(
+                        value,
+                        f"feedback for choice `{key}`",
+                        self.diags,
+                        markdown_mode(Choice, "feedback"),
                     )
                     if key not in keys:
                         self.diags.error(
@@ -986,9 +1022,9 @@ class CourseValidator:
                     elif text is not None:
                         per_choice[key] = text
         feedback = Feedback(
-            ff.text("correct", markdown=True),
-            ff.text("incorrect", markdown=True),
-            ff.text("explanation", markdown=True),
+            ff.markdown("correct", Feedback),
+            ff.markdown("incorrect", Feedback),
+            ff.markdown("explanation", Feedback),
         )
         return feedback, per_choice
 
