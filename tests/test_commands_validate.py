@@ -89,7 +89,7 @@ def test_real_process_prints_no_traceback(tmp_path: Path) -> None:
         )
         assert done.returncode == 1
         assert "Traceback" not in done.stderr + done.stdout
-        assert done.stderr.startswith("cases/c1/questions.yaml:1:32: error: the file expands")
+        assert done.stderr.startswith("cases/c1/questions.yaml:6:8: error: the file expands")
     assert not (tmp_path / "out").exists()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import struct
 import subprocess
 import sys
@@ -10,10 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from qtiexport.diagnostics import ContentError
+from qtiexport import validate
+from qtiexport.diagnostics import MAX_ERRORS_PER_FILE, ContentError
+from qtiexport.loader import load_yaml
 from qtiexport.validate import validate_course
 
-from test_validate_broken import materialise
+from test_validate_broken import MINIMAL, materialise
 
 MiB = 1024 * 1024
 
@@ -78,12 +81,27 @@ def test_fifty_megabyte_yaml_is_refused_before_reading(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert done.stderr.splitlines()[0] == (
         "cases/c1/questions.yaml:1:1: error: the file is 50.0 MB; course files are limited "
-        "to 20 MB (split the case)"
+        "to 10 MB (split the case)"
     )
     assert peak < 200, f"peak memory {peak:.0f} MiB"
 
 
-def test_ten_thousand_question_case_is_refused_for_scorm_state(tmp_path: Path, monkeypatch):
+def test_five_thousand_question_case_is_refused_for_scorm_state(tmp_path: Path, monkeypatch):
+    course = materialise("one-choice", tmp_path)
+    entries = "".join(
+        f"  - id: q{n}\n    type: single\n    stem: Question {n}?\n"
+        f"    choices: {{a: Yes {n}, b: No {n}}}\n    answer: a\n"
+        for n in range(5_000)
+    )
+    (course / "cases/c1/questions.yaml").write_text("questions:\n" + entries)
+    assert errors_of(course, monkeypatch) == [
+        "cases/c1/questions.yaml:1:1: error: a learner's saved state for this case can reach "
+        "20014 characters, over SCORM 1.2's limit of 4096 for cmi.suspend_data; split the case "
+        "or lower `max_length` of its text questions"
+    ]
+
+
+def test_ten_thousand_question_case_is_refused_for_its_values(tmp_path: Path, monkeypatch):
     course = materialise("one-choice", tmp_path)
     entries = "".join(
         f"  - id: q{n}\n    type: single\n    stem: Question {n}?\n"
@@ -92,9 +110,8 @@ def test_ten_thousand_question_case_is_refused_for_scorm_state(tmp_path: Path, m
     )
     (course / "cases/c1/questions.yaml").write_text("questions:\n" + entries)
     assert errors_of(course, monkeypatch) == [
-        "cases/c1/questions.yaml:1:1: error: a learner's saved state for this case can reach "
-        "40014 characters, over SCORM 1.2's limit of 4096 for cmi.suspend_data; split the case "
-        "or lower `max_length` of its text questions"
+        "cases/c1/questions.yaml:33335:5: error: the file holds more than 100,000 values "
+        "(texts, numbers, keys, lists and mappings); split the case"
     ]
 
 
@@ -178,4 +195,50 @@ def test_case_of_a_name_must_match_the_disk(tmp_path: Path, monkeypatch) -> None
     assert errors_of(course, monkeypatch)[0] == (
         "cases/c1/case.yaml:6:11: error: image file `images/Xray.png` not found in cases/c1; "
         "did you mean `images/xray.png`?"
+    )
+
+
+@pytest.mark.parametrize("linked", ["course.yaml", "cases/c1/case.yaml", "cases/c1/questions.yaml"])
+def test_yaml_file_linked_out_of_the_course_is_refused_unread(
+    tmp_path: Path, monkeypatch, linked: str
+) -> None:
+    course = materialise("one-choice", tmp_path)
+    outside = tmp_path / "elsewhere.yaml"
+    outside.write_text("secret: [text that must not be echoed\n")
+    (course / linked).unlink()
+    (course / linked).symlink_to(outside)
+    read = []
+
+    def recording_load_yaml(path: Path, shown: str):
+        read.append(shown)
+        return load_yaml(path, shown)
+
+    monkeypatch.setattr(validate, "load_yaml", recording_load_yaml)
+    errors = errors_of(course, monkeypatch)
+    assert errors == [
+        f"{linked}:1:1: error: the file is a symbolic link that leads outside the course; "
+        "copy the file into the course"
+    ]
+    assert linked not in read and "elsewhere.yaml" not in read
+
+
+def test_yaml_file_linked_inside_the_course_is_read(tmp_path: Path, monkeypatch) -> None:
+    course = tmp_path / "course"
+    shutil.copytree(MINIMAL, course)
+    questions = course / "cases/c1/questions.yaml"
+    kept = course / "shared-questions.yaml"
+    questions.rename(kept)
+    questions.symlink_to(Path("../../shared-questions.yaml"))
+    monkeypatch.chdir(course)
+    assert [q.id for q in validate_course(Path(".")).cases[0].questions] == ["q1", "q2", "q3", "q4"]
+
+
+def test_errors_of_one_file_stop_at_a_thousand(tmp_path: Path, monkeypatch) -> None:
+    course = materialise("one-choice", tmp_path)
+    (course / "cases/c1/questions.yaml").write_text("questions: [" + "{}," * 2000 + "{}]\n")
+    errors = errors_of(course, monkeypatch)
+    assert len(errors) == MAX_ERRORS_PER_FILE + 1
+    assert errors[0] == (
+        "cases/c1/questions.yaml:1:1: error: more than 1,000 errors in this file; the first "
+        "1,000 found are shown: fix them and validate again"
     )

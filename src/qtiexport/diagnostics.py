@@ -30,6 +30,18 @@ UNPRINTABLE = re.compile(
 )
 
 
+def describe_forbidden(character: str) -> str:
+    """What a character that author text may not hold is, and why, for a message."""
+    code = ord(character)
+    if 0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069:
+        kind = "a bidirectional override, which makes text read differently from what it is"
+    elif code in (0x2028, 0x2029, 0x85):
+        kind = "a Unicode line or paragraph separator, which tools read as a line break"
+    else:
+        kind = "an invisible control character"
+    return f"U+{code:04X}, {kind}"
+
+
 def escape_unprintable(text: str) -> str:
     """Author text made safe to print: each dangerous character as a visible escape."""
     return UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
@@ -53,14 +65,32 @@ class Diagnostic:
         return f"{self.location}: error: {self.message}"
 
 
+# Enough for any author to work through; a file of 200,000 broken values (or one value
+# that aliases repeat) would otherwise hold hundreds of MB of messages.
+MAX_ERRORS_PER_FILE = 1000
+
+
 @dataclass
 class Diagnostics:
-    """Collects every error of a run so that the author sees them all at once."""
+    """Collects every error of a run so that the author sees them all at once (up to
+    MAX_ERRORS_PER_FILE different errors in each file, then one that says so)."""
 
     items: list[Diagnostic] = field(default_factory=list)
+    kept: dict[str, set[Diagnostic]] = field(default_factory=dict)  # by file
 
     def error(self, location: Location, message: str) -> None:
-        self.items.append(Diagnostic(location, message))
+        diagnostic = Diagnostic(location, message)
+        kept = self.kept.setdefault(diagnostic.location.path, set())
+        if diagnostic in kept or len(kept) > MAX_ERRORS_PER_FILE:
+            return
+        if len(kept) == MAX_ERRORS_PER_FILE:
+            diagnostic = Diagnostic(
+                Location(diagnostic.location.path),
+                f"more than {MAX_ERRORS_PER_FILE:,} errors in this file; the first "
+                f"{MAX_ERRORS_PER_FILE:,} found are shown: fix them and validate again",
+            )
+        kept.add(diagnostic)
+        self.items.append(diagnostic)
 
     def extend(self, other: Iterable[Diagnostic]) -> None:
         self.items.extend(other)

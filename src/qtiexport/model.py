@@ -14,10 +14,10 @@ QUESTION_TYPES: tuple[str, ...] = ("single", "multiple", "true_false", "text")
 Scoring = Literal["all_or_nothing", "partial"]
 
 
-def shown(mode: MarkdownMode) -> Any:
+def shown(mode: MarkdownMode, **options: Any) -> Any:
     """Declare a Markdown field and the mode it is shown in. The validator renders it
     once in that mode (`markdown_mode`); every package uses that rendering."""
-    return field(metadata={"markdown": mode})
+    return field(metadata={"markdown": mode}, **options)
 
 
 def markdown_mode(owner: type, name: str) -> MarkdownMode:
@@ -41,6 +41,11 @@ class Image:
     height: int
     annotated: Image | None
     location: Location
+    # A series (the slices of one sequence) lists every slice in order, this image's own
+    # file first; a single image has none.
+    series: tuple[Image, ...] = ()
+    # Shown once the case's questions are answered: findings would give answers away.
+    findings: Markdown | None = shown("block", default=None)
 
 
 @dataclass(frozen=True)
@@ -94,7 +99,7 @@ class Case:
     images: tuple[Image, ...]
     diagnosis: Markdown | None = shown("inline")  # after "Diagnosis:" in QTI
     teaching: tuple[TeachingSection, ...]
-    references: tuple[str, ...]
+    references: tuple[Markdown, ...] = shown("inline")  # each a list item; may hold links
     keywords: tuple[str, ...]
     questions: tuple[Question, ...]
     folder: Path

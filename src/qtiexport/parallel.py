@@ -19,19 +19,27 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 WORKERS_VARIABLE = "QTIEXPORT_WORKERS"
+# What the workers' own memory may add up to, the parent and the pages it shares with them
+# taking the rest of 300 MB. Two workers are allowed whatever their steps may take: that
+# worst case is measured (tests/test_memory.py).
+WORKERS_MEMORY = 200 * 1024 * 1024
+WORKER_OVERHEAD = 10 * 1024 * 1024  # pages a worker copies from the parent as it runs
 Result = TypeVar("Result")
 
 # The job a forked worker runs, set just before the fork; children find it here.
 _job: Callable[[int], Any] | None = None
 
 
-def worker_count(steps: int, worth_it: bool) -> int:
+def worker_count(steps: int, worth_it: bool, step_memory: int = 0) -> int:
     """How many worker processes to use for `steps` independent steps: one per core when
-    the work is `worth_it`, or QTIEXPORT_WORKERS; 0 means run in this process."""
+    the work is `worth_it`, or QTIEXPORT_WORKERS; 0 means run in this process. When one
+    step may take up to `step_memory` bytes, no more than fit in WORKERS_MEMORY (or two)."""
     setting = os.environ.get(WORKERS_VARIABLE, "").strip()
     default = (os.cpu_count() or 1) if worth_it else 0
     wanted = int(setting) if setting.isdigit() else default
     wanted = min(wanted, steps)
+    if step_memory:
+        wanted = min(wanted, max(2, WORKERS_MEMORY // (step_memory + WORKER_OVERHEAD)))
     return wanted if wanted > 1 and "fork" in multiprocessing.get_all_start_methods() else 0
 
 

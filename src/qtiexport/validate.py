@@ -21,10 +21,11 @@ from qtiexport.diagnostics import (
     Diagnostic,
     Diagnostics,
     Location,
+    describe_forbidden,
     display_path,
 )
-from qtiexport.images import ImageProblem, extension_matches, read_image_facts
-from qtiexport.loader import Node, load_yaml
+from qtiexport.images import ImageFacts, ImageProblem, extension_matches, read_image_facts
+from qtiexport.loader import Node, load_yaml, validation_memory
 from qtiexport.markdown import Markdown, MarkdownMode, render_markdown
 from qtiexport.model import (
     QUESTION_TYPES,
@@ -62,7 +63,7 @@ COURSE_KEYS = (
     "cases",
 )
 CASE_KEYS = ("id", "title", "history", "images", "diagnosis", "teaching", "references", "keywords")
-IMAGE_KEYS = ("id", "file", "caption", "alt", "modality", "annotated")
+IMAGE_KEYS = ("id", "file", "series", "caption", "alt", "modality", "annotated", "findings")
 SECTION_KEYS = ("title", "body")
 QUESTION_KEYS = (
     "id",
@@ -226,6 +227,23 @@ class Fields:
                 values.append(value)
         return tuple(values)
 
+    def markdown_list(self, key: str, owner: type) -> tuple[Markdown, ...]:
+        """A list of Markdown texts, each rendered in the mode `owner` declares for `key`;
+        a single text stands for a list of one."""
+        node = self.values.get(key)
+        if node is None:
+            return ()
+        mode = markdown_mode(owner, key)
+        if node.is_scalar and node.value is not None:
+            value = read_markdown(node, f"`{key}` of {self.what}", self.diags, mode)
+            return (value,) if value is not None else ()
+        values = []
+        for item in self.list_of(key):
+            value = read_markdown(item, f"an entry of `{key}` in {self.what}", self.diags, mode)
+            if value is not None:
+                values.append(value)
+        return tuple(values)
+
     def list_of(self, key: str) -> list[Node]:
         node = self.values.get(key)
         if node is None:
@@ -286,14 +304,7 @@ FORBIDDEN_CHARACTER = re.compile(
 
 
 def _forbidden(what: str, character: str) -> str:
-    code = ord(character)
-    if 0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069:
-        kind = "a bidirectional override, which makes text read differently from what it is"
-    elif code in (0x2028, 0x2029):
-        kind = "a Unicode line or paragraph separator; use an ordinary line break"
-    else:
-        kind = "an invisible control character"
-    return f"{what} contains U+{code:04X}, {kind}; remove it"
+    return f"{what} contains {describe_forbidden(character)}; remove it"
 
 
 def _character_location(node: Node, value: str, offset: int) -> Location:
@@ -306,6 +317,36 @@ def _character_location(node: Node, value: str, offset: int) -> Location:
     if lines_before == 0 and node.style is None:
         return Location(where.path, where.line, where.col + offset)
     return where
+
+
+def _image(
+    found: tuple[str, Path, ImageFacts],
+    image_id: str,
+    caption: Markdown,
+    alt: str,
+    where: Location,
+    **extra: object,
+) -> Image:
+    """An image of the model from one checked file."""
+    href, path, facts = found
+    return Image(
+        id=image_id,
+        file=path,
+        href=href,
+        caption=caption,
+        alt=alt,
+        modality=extra.pop("modality", None),
+        media_type=facts.media_type,
+        width=facts.width,
+        height=facts.height,
+        annotated=extra.pop("annotated", None),
+        location=where,
+        **extra,
+    )
+
+
+def _natural_key(name: str) -> list[object]:
+    return [int(part) if part.isdigit() else part.casefold() for part in re.split(r"(\d+)", name)]
 
 
 def _is_block(node: Node) -> bool:
@@ -457,7 +498,7 @@ class CourseValidator:
     def load(self, path: Path) -> Node | None:
         if self.leads_outside(path):  # refused unread: its text must not reach a message
             self.diags.error(
-                # The link's own path: the target's would be shown from the parent up.
+                # Where the link is: its resolved path would name the target.
                 Location((PurePosixPath(self.shown(path.parent)) / path.name).as_posix()),
                 "the file is a symbolic link that leads outside the course; "
                 "copy the file into the course",
@@ -563,7 +604,11 @@ class CourseValidator:
         for checked in run_steps(
             lambda index: validate_case(self.root, *listed[index]),
             len(listed),
-            worker_count(len(listed), _worth_forking(listed)),
+            worker_count(
+                len(listed),
+                _worth_forking(listed),
+                max((validation_memory(folder) for _, folder in listed), default=0),
+            ),
         ):
             self.diags.extend(checked.diagnostics)
             for qid, where in checked.question_ids.values():
@@ -613,7 +658,7 @@ class CourseValidator:
             images=tuple(images),
             diagnosis=fields.markdown("diagnosis", Case),
             teaching=tuple(teaching),
-            references=fields.text_list("references"),
+            references=fields.markdown_list("references", Case),
             keywords=fields.text_list("keywords"),
             questions=tuple(questions),
             folder=folder,
@@ -637,7 +682,7 @@ class CourseValidator:
         seen: dict[str, Location] = {}
         hrefs: dict[str, tuple[str, Location]] = {}
         for entry in fields.list_of("images"):
-            f = Fields(entry, "an image", IMAGE_KEYS, ("id", "file", "caption", "alt"), self.diags)
+            f = Fields(entry, "an image", IMAGE_KEYS, ("id", "caption", "alt"), self.diags)
             if not f.ok:
                 continue
             image_id = f.identifier("id")
@@ -649,61 +694,146 @@ class CourseValidator:
                         f"{seen[image_id].line}; give each image its own id",
                     )
                 seen[image_id] = f.where("id")
-            main = self.image_file(f, "file", folder)
-            annotated = self.image_file(f, "annotated", folder) if "annotated" in f.values else None
-            for key, found in (("file", main), ("annotated", annotated)):
+            files = self.image_files(f, folder)
+            annotated = None
+            if "annotated" in f.values:
+                if "series" in f.values:
+                    f.error(
+                        "annotated",
+                        "`annotated` goes with a single `file`, not a `series`; "
+                        "give the annotated slice its own image entry",
+                    )
+                else:
+                    annotated = self.image_file(f.text("annotated"), f.where("annotated"), folder)
+            for found, where in [*files, (annotated, f.where("annotated"))]:
                 if found is None:
                     continue
-                other = hrefs.setdefault(found[0].casefold(), (found[0], f.where(key)))
+                other = hrefs.setdefault(found[0].casefold(), (found[0], where))
                 if other[0] != found[0]:
-                    f.error(
-                        key,
+                    self.diags.error(
+                        where,
                         f"image path `{found[0]}` differs from `{other[0]}` (line "
                         f"{other[1].line}) only in letter case; Windows and macOS would "
                         "unpack them as one file, so rename one",
                     )
             caption, alt = f.markdown("caption", Image), f.text("alt")
-            if image_id is None or main is None or caption is None or alt is None:
+            findings = f.markdown("findings", Image)
+            if (
+                image_id is None
+                or not files
+                or any(found is None for found, _ in files)
+                or caption is None
+                or alt is None
+            ):
                 continue
-            href, path, facts = main
+
+            series: tuple[Image, ...] = ()
+            if "series" in f.values:
+                count = len(files)
+                series = tuple(
+                    _image(
+                        found,
+                        f"{image_id}-slice-{n}",
+                        caption,
+                        f"{alt} (slice {n} of {count})",
+                        where,
+                    )
+                    for n, (found, where) in enumerate(files, start=1)
+                )
             annotated_image = None
             if annotated is not None:
-                a_href, a_path, a_facts = annotated
-                annotated_image = Image(
-                    id=f"{image_id}-annotated",
-                    file=a_path,
-                    href=a_href,
-                    caption=caption,
-                    alt=f"{alt} (annotated)",
-                    modality=None,
-                    media_type=a_facts.media_type,
-                    width=a_facts.width,
-                    height=a_facts.height,
-                    annotated=None,
-                    location=f.where("annotated"),
+                annotated_image = _image(
+                    annotated,
+                    f"{image_id}-annotated",
+                    caption,
+                    f"{alt} (annotated)",
+                    f.where("annotated"),
                 )
             images.append(
-                Image(
-                    id=image_id,
-                    file=path,
-                    href=href,
-                    caption=caption,
-                    alt=alt,
+                _image(
+                    files[0][0],
+                    image_id,
+                    caption,
+                    alt,
+                    entry.location,
                     modality=f.text("modality"),
-                    media_type=facts.media_type,
-                    width=facts.width,
-                    height=facts.height,
                     annotated=annotated_image,
-                    location=entry.location,
+                    series=series,
+                    findings=findings,
                 )
             )
         return images, set(seen)
 
-    def image_file(self, f: Fields, key: str, folder: Path):
-        value = f.text(key)
+    def image_files(self, f: Fields, folder: Path) -> list[tuple[object, Location]]:
+        """The files of an image entry: its `file`, or the slices its `series` lists (a
+        list of paths, or one path with `*` that names them all, in natural order)."""
+        if "file" in f.values and "series" in f.values:
+            f.error(
+                "series",
+                "an image takes either `file` (one image) or `series` (the slices of one "
+                "sequence), not both",
+            )
+            return []
+        if "file" in f.values:
+            return [(self.image_file(f.text("file"), f.where("file"), folder), f.where("file"))]
+        node = f.get("series")
+        if node is None:
+            if f.ok:
+                self.diags.error(
+                    f.node.location,
+                    f"{f.what} needs `file` (one image) or `series` (the slices of one "
+                    "sequence, in order)",
+                )
+            return []
+        if node.is_scalar and isinstance(node.value, str) and "*" in node.value:
+            pattern = read_text(node, f"`series` of {f.what}", self.diags)
+            paths = self.series_pattern(pattern, node.location, folder) if pattern else []
+            return [(self.image_file(path, node.location, folder), node.location) for path in paths]
+        items = f.list_of("series")
+        if node.is_list and len(items) < 2:
+            self.diags.error(
+                node.location,
+                f"`series` of {f.what} lists {len(items)} file{'s' if len(items) != 1 else ''}; "
+                "a series has at least 2 slices (use `file` for one image)",
+            )
+            return []
+        files = []
+        for item in items:
+            path = read_text(item, f"an entry of `series` in {f.what}", self.diags)
+            found = self.image_file(path, item.location, folder) if path is not None else None
+            files.append((found, item.location))
+        return files
+
+    def series_pattern(self, pattern: str, where: Location, folder: Path) -> list[str]:
+        """The files one `*` pattern names inside the case folder, in natural order
+        (slice2 before slice10)."""
+        parts = PurePosixPath(pattern).parts
+        if pattern.startswith("/") or ".." in parts or "\\" in pattern or "**" in pattern:
+            self.diags.error(
+                where,
+                f"series pattern `{pattern}` must stay inside the case folder: a relative "
+                "path such as `images/t2/*.png`, without `..` or `**`",
+            )
+            return []
+        matches = [
+            p.relative_to(folder).as_posix()
+            for p in folder.glob(pattern)
+            if p.is_file() or p.is_symlink()
+        ]
+        matches.sort(key=_natural_key)
+        if len(matches) < 2:
+            self.diags.error(
+                where,
+                f"series pattern `{pattern}` names {len(matches)} file"
+                f"{'s' if len(matches) != 1 else ''} in {self.shown(folder)}; a series has "
+                "at least 2 slices",
+            )
+            return []
+        return matches
+
+    def image_file(self, value: str | None, where: Location, folder: Path):
         if value is None:
             return None
-        where = f.where(key)
         if "\\" in value:
             self.diags.error(where, f"image path `{value}` uses `\\`; write paths with `/`")
             return None
