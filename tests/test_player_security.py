@@ -54,7 +54,7 @@ def test_author_text_is_shown_as_text_and_runs_nothing(lms: LmsSession, server: 
     assert frame.text_content("figcaption .caption-text") == image.caption.text
     assert frame.get_attribute(".thumb img", "alt") == image.alt
     assert frame.text_content("#teaching h3") == case.teaching[0].title
-    assert frame.text_content(".references li") == case.references[0]
+    assert frame.text_content(".references li") == case.references[0].text
     # Markdown: code spans and escapes keep the angle brackets as characters.
     history = frame.text_content(".prose")
     assert "<img src=x onerror=alert('history')>" in history

@@ -62,18 +62,43 @@ COURSE = {
     ),
 }
 
-IMAGE = _object(
-    {
-        "id": IDENTIFIER,
-        "file": {"type": "string", "description": "Path relative to the case folder."},
-        "annotated": {"type": "string", "description": "The same image with arrows."},
-        "caption": MARKDOWN,
-        "alt": {**TEXT, "description": "Accessible text: what the image shows."},
-        "modality": {"type": "string", "examples": ["XR", "CT", "MR", "US", "NM"]},
-    },
-    ["id", "file", "caption", "alt"],
-    "An image of the case.",
-)
+IMAGE = {
+    **_object(
+        {
+            "id": IDENTIFIER,
+            "file": {"type": "string", "description": "Path relative to the case folder."},
+            "series": {
+                "description": "The slices of one sequence, in order: a list of paths, or one "
+                "path with `*` (images/t2/*.png) naming them all, in natural order.",
+                "anyOf": [
+                    {"type": "string", "pattern": r"\*"},
+                    {"type": "array", "items": TEXT, "minItems": 2},
+                ],
+            },
+            "annotated": {
+                "type": "string",
+                "description": "The same image with arrows (with `file` only).",
+            },
+            "caption": MARKDOWN,
+            "alt": {**TEXT, "description": "Accessible text: what the image shows."},
+            "modality": {"type": "string", "examples": ["XR", "CT", "MR", "US", "NM"]},
+            "findings": {
+                **MARKDOWN,
+                "description": "Markdown (CommonMark, tables too): what the image shows, "
+                "revealed once the case's questions are answered.",
+            },
+        },
+        ["id", "caption", "alt"],
+        "An image of the case: one `file`, or a `series` of slices.",
+    ),
+    "oneOf": [
+        {"required": ["file"], "not": {"required": ["series"]}},
+        {
+            "required": ["series"],
+            "allOf": [{"not": {"required": ["file"]}}, {"not": {"required": ["annotated"]}}],
+        },
+    ],
+}
 
 CASE = {
     "$schema": DRAFT,
