@@ -331,7 +331,7 @@ def test_a_commit_that_fails_at_any_rename_leaves_the_previous_packages(
     if previous_build:
         build_course(validate_course(first), out, TARGETS, None)
     before = everything(out)
-    assert len(before) == (21 if previous_build else 0)
+    assert len(before) == (24 if previous_build else 0)
     changed = validate_course(second)
     real_replace = os.replace
     failing = 1

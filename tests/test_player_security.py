@@ -52,7 +52,7 @@ def test_author_text_is_shown_as_text_and_runs_nothing(lms: LmsSession, server: 
     assert frame.text_content("#case-title") == case.title
     assert frame.text_content(".course-title") == course.title
     assert frame.text_content("figcaption .caption-text") == image.caption.text
-    assert frame.get_attribute(".thumb img", "alt") == image.alt
+    assert frame.get_attribute(".thumb-frame img", "alt") == image.alt
     assert frame.text_content("#teaching h3") == case.teaching[0].title
     assert frame.text_content(".references li") == case.references[0].text
     # Markdown: code spans and escapes keep the angle brackets as characters.
@@ -74,7 +74,7 @@ def test_author_text_is_shown_as_text_and_runs_nothing(lms: LmsSession, server: 
     )
     frame.click(".gallery .thumb >> nth=0")
     assert frame.text_content("#viewer-title") == f"{image.caption.text} ({image.modality})"
-    assert frame.get_attribute("#viewer-image", "alt") == image.alt
+    assert frame.get_attribute("#viewer-stage", "aria-label") == image.alt
     frame.click("[data-action=close]")
     answer_with_mouse(frame, 1, "b")  # shows the per-choice feedback with its code span
     assert "<a href=javascript:alert('feedback')>" in frame.text_content("#question-1-feedback")
@@ -97,7 +97,7 @@ def test_author_text_is_shown_as_text_and_runs_nothing(lms: LmsSession, server: 
     )
     assert made["handlers"] == []
     assert made["foreign"] == 0
-    assert len(made["scripts"]) == 2  # the JSON block and player.js
+    assert len(made["scripts"]) == 3  # the JSON block, player.js and viewer.js
 
 
 def test_the_inline_json_cannot_end_its_script_element(server: LmsServer) -> None:
@@ -110,7 +110,7 @@ def test_the_inline_json_cannot_end_its_script_element(server: LmsServer) -> Non
     assert block is not None
     data = block.group(1)
     assert "<" not in data and ">" not in data and "&" not in data
-    assert html.count("</script>") == 2
+    assert html.count("</script>") == 3  # the JSON block, player.js and viewer.js
     assert "<!--" not in html
 
 

@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
 
+from lms.radiology_course import CASE_ID, SERIES_SLICES, make_radiology_course
 from qtiexport.markdown import markdown_to_text
 from qtiexport.model import Case, Course, Question
 from qtiexport.qti import answer_pattern, assessment_test_href, item_href, render_qti_package
@@ -124,12 +125,17 @@ def intended(case: Case, question: Question, response) -> tuple[float, set[str],
         if choice.feedback and choice.key in chosen_keys:
             feedback.add(f"choice-{choice.key}")
             texts.append(choice.feedback)
-    teaching = is_last_of(case, question) and (case.teaching or case.diagnosis)
+    # After the last question: the diagnosis, the teaching, the findings, the references.
+    findings = [image.findings for image in case.images if image.findings]
+    teaching = is_last_of(case, question) and (
+        case.teaching or case.diagnosis or findings or case.references
+    )
     if given.explanation or teaching:
         feedback.add("general_feedback")
         texts.append(given.explanation)
         if teaching:
-            texts += [case.diagnosis, *(s.body for s in case.teaching)]
+            texts += [case.diagnosis, *(s.body for s in case.teaching), *findings]
+            texts += case.references
     return score, feedback, [t for t in texts if t]
 
 
@@ -166,7 +172,22 @@ def shown_text(item: etree._Element, feedback: set[str]) -> str:
 
 @COURSES
 def test_pyslet_scores_every_response_as_intended(folder: Path) -> None:
-    course = validate_course(folder)
+    checked = assert_pyslet_scores_as_intended(validate_course(folder))
+    assert checked >= (25 if folder == CONTENT else 60)
+
+
+def test_pyslet_scores_items_with_tables_series_findings_and_references(tmp_path: Path) -> None:
+    course = validate_course(make_radiology_course(tmp_path / "course"))
+    assert assert_pyslet_scores_as_intended(course) == 3 + 8 + 2
+
+
+def tight(text: str) -> str:
+    """Text without the space `words` puts between a link and the full stop after it."""
+    return re.sub(r" +([.,;:])", r"\1", text)
+
+
+def assert_pyslet_scores_as_intended(course: Course) -> int:
+    """Run every response to every item in pyslet; return how many were checked."""
     files = package(course)
     checked = 0
     for case in course.cases:
@@ -178,11 +199,11 @@ def test_pyslet_scores_every_response_as_intended(folder: Path) -> None:
                 expected_score, expected_feedback, texts = intended(case, question, response)
                 assert score == pytest.approx(expected_score), (question.id, response)
                 assert feedback == expected_feedback, (question.id, response)
-                seen = shown_text(item, feedback)
+                seen = tight(shown_text(item, feedback))
                 for text in texts:
-                    assert normalise(markdown_to_text(text)) in seen, (question.id, text)
+                    assert tight(normalise(markdown_to_text(text))) in seen, (question.id, text)
                 checked += 1
-    assert checked >= (25 if folder == CONTENT else 60)
+    return checked
 
 
 def test_unanswered_items_score_zero(all_types: Course) -> None:
@@ -517,3 +538,52 @@ def test_answer_patterns_accept_the_answer_in_any_case_with_spaces_around(answer
     assert xsd_pattern_accepts(pattern, f" \t{upper}  ")
     assert not xsd_pattern_accepts(pattern, answer + "x")
     assert not xsd_pattern_accepts(pattern, "x" + answer)
+
+
+# --- series, findings and references -------------------------------------------------
+
+
+def test_a_series_shows_its_first_slice_and_says_so(tmp_path: Path) -> None:
+    course = validate_course(make_radiology_course(tmp_path / "course"))
+    files = package(course)
+    rubric = etree.fromstring(files[f"test-{CASE_ID}.xml"]).find(f".//{QTI}rubricBlock")
+    item = etree.fromstring(files["item-q2.xml"])  # q2 shows the series
+    for where in (rubric, item):
+        figure = [
+            f
+            for f in where.iter(f"{QTI}div")
+            if f.get("class") == "figure" and "/t2/" in f.find(f".//{QTI}img").get("src")
+        ]
+        assert len(figure) == 1
+        img = figure[0].find(f".//{QTI}img")
+        assert img.get("src") == f"media/{CASE_ID}/images/t2/slice-1.png"
+        assert img.get("alt").endswith(f"(slice 1 of {SERIES_SLICES})")
+        assert words(figure[0]).startswith(f"Axial T2, 24 slices Slice 1 of {SERIES_SLICES}.")
+
+
+def test_findings_and_references_close_the_last_item_and_the_test(tmp_path: Path) -> None:
+    course = validate_course(make_radiology_course(tmp_path / "course"))
+    case = course.cases[0]
+    files = package(course)
+    last = etree.fromstring(files[item_href(case.questions[-1])])
+    general = last.find(f"{QTI}modalFeedback[@identifier='general_feedback']")
+    test_feedback = etree.fromstring(files[f"test-{CASE_ID}.xml"]).find(f"{QTI}testFeedback")
+    for feedback in (general, test_feedback):
+        headings = [h.text for h in feedback if h.tag in (f"{QTI}h3", f"{QTI}h4")]
+        # after the teaching points, each image's findings under its caption, then references
+        assert headings == [
+            "Phases",
+            "Findings",
+            "Fig. 1 Frontal radiograph",
+            "Axial T2, 24 slices",
+            "References",
+        ]
+        text = words(feedback)
+        assert "A round, well-defined calcified mass in the soft tissue." in text
+        assert "High signal rim on the middle slices." in text
+        links = feedback.findall(f"{QTI}ul/{QTI}li/{QTI}a")
+        assert [(a.get("href"), a.text) for a in links] == [
+            ("https://example.org/review", "A review")
+        ]
+    for question in case.questions[:-1]:  # findings would give the answers away
+        assert b"calcified mass in the soft tissue" not in files[item_href(question)]

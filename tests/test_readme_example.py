@@ -26,8 +26,15 @@ def test_readme_example_validates(tmp_path: Path) -> None:
         path.write_text(text, encoding="utf-8")
     images = tmp_path / "cases/tumoral-calcinosis/images"
     images.mkdir()
-    for name in ("lateral-radiograph.png", "lateral-radiograph-annotated.png"):
+    (images / "t2").mkdir()
+    for name in (
+        "lateral-radiograph.png",
+        "lateral-radiograph-annotated.png",
+        "t2/slice-1.png",
+        "t2/slice-2.png",
+    ):
         Image.new("RGB", (8, 6)).save(images / name)
     course = validate_course(tmp_path)
+    assert [len(image.series) for image in course.cases[0].images] == [0, 2]
     types = [q.type for q in course.cases[0].questions]
     assert types == ["single", "multiple", "true_false", "text"]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 import zipfile
 from dataclasses import replace
 from pathlib import Path
@@ -12,6 +14,7 @@ import lxml.html
 import pytest
 from lxml import etree
 
+from lms.radiology_course import CASE_ID, SERIES_SLICES, make_radiology_course
 from qtiexport.model import Course
 from qtiexport.package import PackageEntry
 from qtiexport.schemas import SchemaSet
@@ -28,6 +31,7 @@ from conftest import SEED_TEXT
 from seed_text import normalise, read_seed
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+QTI_CP_NS = "http://www.imsglobal.org/xsd/imscp_v1p1"
 NS = {
     "cp": "http://www.imsproject.org/xsd/imscp_rootv1p1p2",
     "adlcp": "http://www.adlnet.org/xsd/adlcp_rootv1p2",
@@ -38,11 +42,19 @@ COURSES = {
     "types": FIXTURES / "player-types",
     "long": FIXTURES / "player-long",
     "injection": FIXTURES / "player-injection",
+    "radiology": None,  # made by tests/lms/radiology_course.py
 }
+
+
+@pytest.fixture(scope="module")
+def radiology(tmp_path_factory: pytest.TempPathFactory) -> Course:
+    return validate_course(make_radiology_course(tmp_path_factory.mktemp("radiology")))
 
 
 @pytest.fixture(scope="module", params=list(COURSES))
 def course(request: pytest.FixtureRequest, seed_course: Course) -> Course:
+    if request.param == "radiology":
+        return request.getfixturevalue("radiology")
     folder = COURSES[request.param]
     return seed_course if folder is None else validate_course(folder)
 
@@ -109,9 +121,12 @@ def loaded_files(page: str, html: bytes) -> set[str]:
     ]
     data = json.loads(document.get_element_by_id("player-data").text)
     for image in data["images"].values():
-        urls.append(image["src"])
+        urls += [image["src"], image["thumb"]["src"]]
         if image["annotated"]:
             urls.append(image["annotated"]["src"])
+        urls += [slice_["src"] for slice_ in image["series"] or ()]
+    if data["findingsScript"]:
+        urls.append(data["findingsScript"])
     base = f"http://package/{page}"
     return {unquote(urljoin(base, url)).removeprefix("http://package/") for url in urls}
 
@@ -213,7 +228,11 @@ def test_pages_have_unique_ids_and_every_control_is_labelled(
                 assert set(value.split()) <= set(ids), f"{attribute}={value!r} names no element"
         labelled = set(document.xpath("//label/@for"))
         for control in document.xpath("//input"):
-            assert control.get("id") in labelled or control.get("aria-label"), control.attrib
+            assert (
+                control.get("id") in labelled
+                or control.get("aria-label")
+                or control.xpath("ancestor::label")  # a label around it names it too
+            ), control.attrib
         for button in document.xpath("//button"):
             assert button.text_content().strip() or button.get("aria-label"), button.attrib
         for image in document.xpath("//img"):
@@ -246,3 +265,172 @@ def test_images_are_stored_once(seed_course: Course) -> None:
     assert len(images) == 4  # shared by the SCO and the QTI items
     assert all(n.startswith("qti/media/tumoral-calcinosis/images/") for n in images)
     assert_every_file_in_a_resource(entries)
+
+
+# ------------------------------------------------------------ series and findings
+
+
+@pytest.fixture(scope="module")
+def radiology_zips(
+    radiology: Course, tmp_path_factory: pytest.TempPathFactory, schema_set: SchemaSet
+) -> dict[str, Path]:
+    from click.testing import CliRunner
+
+    from qtiexport.cli import cli
+
+    out = tmp_path_factory.mktemp("out")
+    arguments = ["build", str(radiology.root), "-o", str(out), "--schemas", str(schema_set.folder)]
+    result = CliRunner().invoke(cli, arguments, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return {target: out / f"{radiology.id}-{target}.zip" for target in ("scorm12", "qti21")}
+
+
+def listed_files(manifest: bytes, namespace: str, resource_id: str) -> list[str]:
+    root = etree.fromstring(manifest)
+    resource = root.find(f".//{{{namespace}}}resource[@identifier='{resource_id}']")
+    return [unquote(f.get("href")) for f in resource.findall(f"{{{namespace}}}file")]
+
+
+def test_every_slice_of_a_series_is_in_both_packages_once_and_listed(
+    radiology: Course, radiology_zips: dict[str, Path]
+) -> None:
+    series = next(i for i in radiology.cases[0].images if i.id == "t2").series
+    assert [s.href for s in series] == [f"images/t2/slice-{n}.png" for n in range(1, 25)]
+    slices = [f"media/{CASE_ID}/{s.href}" for s in series]
+    with zipfile.ZipFile(radiology_zips["qti21"]) as qti:
+        names = qti.namelist()
+        assert [n for n in names if "/t2/" in n] == slices  # each once, in order
+        for name, slice_ in zip(slices, series, strict=True):
+            assert qti.read(name) == slice_.file.read_bytes()
+        qti_media = listed_files(qti.read(MANIFEST_NAME), QTI_CP_NS, f"media-{CASE_ID}")
+    assert [f for f in qti_media if "/t2/" in f] == slices
+    with zipfile.ZipFile(radiology_zips["scorm12"]) as scorm:
+        names = scorm.namelist()
+        assert [n for n in names if "/t2/" in n] == [f"qti/{n}" for n in slices]
+        for name, slice_ in zip(slices, series, strict=True):
+            assert scorm.read(f"qti/{name}") == slice_.file.read_bytes()
+        sco_files = listed_files(scorm.read(MANIFEST_NAME), NS["cp"], f"SCO-{CASE_ID}")
+    assert [f for f in sco_files if "/t2/" in f] == [f"qti/{n}" for n in slices]
+
+
+def test_the_player_data_describes_images_series_thumbnails_and_findings(
+    radiology: Course,
+) -> None:
+    data = player_data(radiology, radiology.cases[0])
+    images = data["images"]
+    assert data["imageOrder"] == ["radiograph", "axial", "panorama", "t2"]
+    assert data["findingsScript"] == "findings.js"
+    assert {i: images[i]["hasFindings"] for i in images} == {
+        "radiograph": True,
+        "axial": False,
+        "panorama": False,
+        "t2": True,
+    }
+    alt = "Axial T2-weighted MR slice through the mass."
+    assert images["t2"]["series"] == [
+        {
+            "src": f"../../qti/media/{CASE_ID}/images/t2/slice-{n}.png",
+            "width": 512,
+            "height": 512,
+            "alt": f"{alt} (slice {n} of {SERIES_SLICES})",
+        }
+        for n in range(1, SERIES_SLICES + 1)
+    ]
+    assert images["t2"]["src"] == images["t2"]["series"][0]["src"]
+    assert images["radiograph"]["series"] is None
+    assert images["radiograph"]["annotated"]["src"].endswith("images/radiograph-annotated.png")
+    assert images["radiograph"]["thumb"] == {
+        "src": f"../../thumbs/{CASE_ID}/radiograph.webp",
+        "width": 320,
+        "height": 400,
+    }
+    assert images["radiograph"]["caption"] == "Fig. 1 Frontal radiograph"  # plain text
+
+
+def findings_of_script(script: bytes) -> dict:
+    """What `window.qtiexportFindings` holds once a JavaScript engine has run the file."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("node is needed to run findings.js")
+    program = (
+        "const vm = require('vm'); const context = {window: {}};"
+        "vm.runInNewContext(require('fs').readFileSync(0, 'utf8'), context);"
+        "process.stdout.write(JSON.stringify(context.window.qtiexportFindings));"
+    )
+    result = subprocess.run(
+        [node, "-e", program], input=script, capture_output=True, check=True, timeout=60
+    )
+    return json.loads(result.stdout)
+
+
+def test_findings_stay_out_of_the_page_until_findings_js_is_loaded(
+    radiology: Course, radiology_zips: dict[str, Path]
+) -> None:
+    page_name, script_name = (f"cases/{CASE_ID}/{name}" for name in ("index.html", "findings.js"))
+    with zipfile.ZipFile(radiology_zips["scorm12"]) as scorm:
+        page, script = scorm.read(page_name).decode(), scorm.read(script_name)
+        sco_files = listed_files(scorm.read(MANIFEST_NAME), NS["cp"], f"SCO-{CASE_ID}")
+    assert script_name in sco_files
+    text = " ".join(lxml.html.fromstring(page).xpath("//text()"))
+    for words in ("calcified mass in the soft tissue", "High signal rim"):
+        assert words not in page and words not in text
+    findings = findings_of_script(script)
+    assert findings["radiograph"] == (
+        "<p>A round, well-defined calcified mass in the soft tissue.</p>"
+    )
+    assert findings["t2"].startswith("<p>High signal rim on the middle slices.</p>")
+    table = lxml.html.fragment_fromstring(findings["t2"], create_parent="div")
+    assert table.xpath("//div[@class='table-scroll']/table/thead/tr/th/@scope") == ["col"] * 3
+
+
+def test_findings_js_is_data_whatever_the_author_wrote(tmp_path: Path) -> None:
+    folder = make_radiology_course(tmp_path / "course")
+    case_file = folder / "cases" / CASE_ID / "case.yaml"
+    hostile = "`</script><script>alert(1)</script><!-- ]]>` & \"quotes\" 'too'"
+    case_file.write_text(
+        case_file.read_text().replace(
+            "findings: A round, well-defined calcified mass in the soft tissue.",
+            f"findings: {json.dumps(hostile)}",
+        )
+    )
+    course = validate_course(folder)
+    entries = {e.name: e for e in render_scorm_package(course)}
+    script = entries[f"cases/{CASE_ID}/findings.js"].read()
+    assert b"<" not in script and b">" not in script and b"&" not in script
+    shown = findings_of_script(script)["radiograph"]
+    assert shown == course.cases[0].images[0].findings.html
+    assert lxml.html.fragment_fromstring(shown).text_content().startswith("</script><script>")
+    assert b"alert(1)" not in entries[f"cases/{CASE_ID}/index.html"].read()
+
+
+def test_a_case_without_findings_has_no_findings_script(seed_course: Course) -> None:
+    entries = {e.name: e for e in render_scorm_package(seed_course)}
+    assert not [name for name in entries if name.endswith("findings.js")]
+    assert player_data(seed_course, seed_course.cases[0])["findingsScript"] is None
+
+
+def test_player_files_ship_minified_every_one_listed_and_still_valid(tmp_path: Path) -> None:
+    from qtiexport.scorm import render_scorm_course_files
+    from qtiexport.templating import templates_dir
+
+    sources = templates_dir() / "scorm" / "assets"
+    course = validate_course(FIXTURES / "player-types")
+    names = sorted(p.name for p in sources.iterdir() if p.suffix in (".js", ".css"))
+    assert {"player.js", "player.css"} <= set(names)
+    entries = {e.name: e.read() for e in render_scorm_course_files(course)}
+    shipped = {name: entries[f"player/{name}"] for name in names}
+    listed = listed_files(entries[MANIFEST_NAME], NS["cp"], "PLAYER")
+    assert listed == [f"player/{name}" for name in names]
+    for name, data in shipped.items():
+        source = (sources / name).read_bytes()
+        assert len(data) < 0.9 * len(source), name  # comments and indentation gone
+        assert b"/*" not in data and b"\n  " not in data, name
+    node = shutil.which("node")
+    assert node is not None, "node is needed to parse the shipped scripts"
+    for name, data in shipped.items():
+        if name.endswith(".js"):
+            (tmp_path / name).write_bytes(data)
+            checked = subprocess.run([node, "--check", str(tmp_path / name)], capture_output=True)
+            assert checked.returncode == 0, checked.stderr.decode()
+    again = {e.name: e.read() for e in render_scorm_course_files(course)}
+    assert again == entries  # minifying is deterministic

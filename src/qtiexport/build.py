@@ -34,7 +34,7 @@ from qtiexport.package import (
 from qtiexport.parallel import run_steps, worker_count
 from qtiexport.qti import render_qti_case, render_qti_manifest
 from qtiexport.schemas import SchemaSet
-from qtiexport.scorm import as_scorm_entry, render_sco_entry, render_scorm_course_files
+from qtiexport.scorm import as_scorm_entry, render_sco_entries, render_scorm_course_files
 from qtiexport.timing import StageTimes
 
 TARGETS = ("scorm12", "qti21")
@@ -146,15 +146,14 @@ def render_course_files(work: Work) -> Rendered:
 
 
 def render_case(work: Work, index: int) -> Rendered:
-    """Every document of one case, checked: its SCO, and its QTI test, items and images
-    (each written once per package that carries it)."""
+    """Every document of one case, checked: its SCO with its findings and thumbnails, and
+    its QTI test, items and images (each written once per package that carries it)."""
     times = StageTimes()
     case = work.course.cases[index]
     documents = []
     if "scorm12" in work.targets:
-        with times.stage("render"):
-            sco = render_sco_entry(work.course, case)
-        documents.append(check_document([("scorm12", sco)], work.schemas, times))
+        for entry in _timed(render_sco_entries(work.course, case), times):
+            documents.append(check_document([("scorm12", entry)], work.schemas, times))
     for entry in _timed(render_qti_case(work.course, case), times):
         copies = [("qti21", entry)] if "qti21" in work.targets else []
         if "scorm12" in work.targets:

@@ -3,6 +3,11 @@
 Each Markdown field is rendered once, in the mode it is shown (inline or block), while
 the course is validated; the model keeps that XHTML and every renderer uses it as is.
 
+Block fields take GitHub-style tables, rendered as `<table>` with a header row of
+`<th scope="col">` (for screen readers) and body rows of `<td>`; the `:` alignment marks
+are accepted and dropped (QTI has no alignment attribute, and the player aligns cells to
+the start of the line).
+
 Two checks, both reported to the author with a line, never applied silently:
 - the raw HTML the author wrote may be only a few inline tags without attributes, and
   no comment, processing instruction, CDATA section or declaration in any form;
@@ -39,10 +44,19 @@ URL_SCHEMES = frozenset({"http", "https", "mailto"})
 INLINE_ELEMENTS = frozenset(
     {"em", "strong", "code", "a", "br", "sub", "sup", "b", "i", "small", "abbr"}
 )
-BLOCK_ELEMENTS = INLINE_ELEMENTS | frozenset(
-    {"p", "ul", "ol", "li", "pre", "blockquote", "hr", "h1", "h2", "h3", "h4", "h5", "h6"}
+TABLE_ELEMENTS = frozenset({"table", "thead", "tbody", "tr", "th", "td"})
+BLOCK_ELEMENTS = (
+    INLINE_ELEMENTS
+    | TABLE_ELEMENTS
+    | frozenset(
+        {"p", "ul", "ol", "li", "pre", "blockquote", "hr", "h1", "h2", "h3", "h4", "h5", "h6"}
+    )
 )
 ALLOWED_ATTRIBUTES: dict[str, frozenset[str]] = {"a": frozenset({"href"})}
+# Attributes allowed with these values only: a header cell heads its column.
+ALLOWED_ATTRIBUTE_VALUES: dict[str, dict[str, frozenset[str]]] = {
+    "th": {"scope": frozenset({"col"})}
+}
 URL_ATTRIBUTES = frozenset({"href"})
 VOID_ELEMENTS = frozenset({"br", "hr"})
 
@@ -93,10 +107,21 @@ def _render_fence(renderer, tokens, idx, options, env) -> str:
     return f"<pre><code>{escapeHtml(tokens[idx].content)}</code></pre>\n"
 
 
+def _render_header_cell(renderer, tokens, idx, options, env) -> str:
+    # GitHub tables have one header row, over the columns; the alignment goes (see above).
+    return '<th scope="col">'
+
+
+def _render_data_cell(renderer, tokens, idx, options, env) -> str:
+    return "<td>"
+
+
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
-    parser = MarkdownIt("commonmark", {"html": True, "typographer": False})
+    parser = MarkdownIt("commonmark", {"html": True, "typographer": False}).enable("table")
     parser.add_render_rule("fence", _render_fence)
+    parser.add_render_rule("th_open", _render_header_cell)
+    parser.add_render_rule("td_open", _render_data_cell)
     return parser
 
 
@@ -142,15 +167,35 @@ def render_markdown(source: str, mode: MarkdownMode) -> tuple[Markup, list[Markd
     """
     if is_plain_line(source):  # no markup at all, so nothing to check
         return Markup(source if mode == "inline" else f"<p>{source}</p>"), []
+    if mode == "inline" and "|" in source:
+        table_line = _table_line(source)
+        if table_line is not None:
+            return Markup(""), [MarkdownProblem(table_line, INLINE_TABLE)]
     return _render_parsed(source, mode)
 
 
+INLINE_TABLE = (
+    "a table cannot be shown here, where the text is one line (a choice, the diagnosis, a "
+    "reference); put the table in the stem, the history, the teaching or the feedback"
+)
+
+
+def _table_line(source: str) -> int | None:
+    """The line where a table starts, if `source` read as blocks holds one: shown inline,
+    it would be a row of `|` characters, never a table."""
+    for token in _parser().parse(source, {}):
+        if token.type == "table_open" and token.map:
+            return token.map[0]
+    return None
+
+
 def _render_parsed(source: str, mode: MarkdownMode) -> tuple[Markup, list[MarkdownProblem]]:
-    pieces = list(_pieces(_tokens(source, mode), _parser()))
+    tokens = _tokens(source, mode)
+    pieces = list(_pieces(tokens, _parser()))
     problems: list[MarkdownProblem] = []
     seen: set[tuple[str, ...]] = set()
     for line, _, token in pieces:
-        for finding in _token_findings(token):
+        for finding in _token_findings(token, tokens):
             problems.append(MarkdownProblem(line, finding.message))
             seen.update(finding.keys)
     for finding in _refused_links(source):
@@ -176,8 +221,14 @@ def check_markdown(text: str, mode: MarkdownMode = "block") -> list[MarkdownProb
 # --------------------------------------------------------- what the author wrote
 
 
-def _token_findings(token) -> Iterator[_Finding]:
-    if token.type in ("html_inline", "html_block"):
+def _token_findings(token, tokens) -> Iterator[_Finding]:
+    if token.type == "table_open" and not _has_body(token, tokens):
+        yield _Finding(
+            (("table",),),
+            "this table has a header row but no rows under it; add a row of cells under "
+            "the `|---|` line, or escape the first `|` as `\\|` if it is not a table",
+        )
+    elif token.type in ("html_inline", "html_block"):
         yield from _raw_html_findings(token.content)
     elif token.type == "link_open":
         href = str(token.attrGet("href") or "")
@@ -189,6 +240,18 @@ def _token_findings(token) -> Iterator[_Finding]:
             "images in Markdown are not allowed; list the image under the case's "
             "`images` and name its id in the question's `images`",
         )
+
+
+def _has_body(table_open, tokens) -> bool:
+    """Whether the table that `table_open` opens has body rows: QTI's `<table>` needs a
+    `<tbody>` with at least one row."""
+    start = next(i for i, t in enumerate(tokens) if t is table_open)
+    for token in tokens[start + 1 :]:
+        if token.type == "tbody_open":
+            return True
+        if token.type == "table_close":
+            return False
+    return False
 
 
 _NOT_MARKUP = {
@@ -317,7 +380,12 @@ def _policy_findings(
             continue
         for attribute, value in element.attrib.items():
             attribute = str(attribute).rsplit("}", 1)[-1]
-            if attribute not in ALLOWED_ATTRIBUTES.get(name, ()):
+            values = ALLOWED_ATTRIBUTE_VALUES.get(name, {}).get(attribute)
+            if values is not None:
+                if value not in values:
+                    found = True
+                    yield _attribute_finding(name, attribute, value)
+            elif attribute not in ALLOWED_ATTRIBUTES.get(name, ()):
                 found = True
                 yield _attribute_finding(name, attribute, value)
             elif attribute in URL_ATTRIBUTES and not _allowed_url(value):
@@ -333,12 +401,17 @@ def _policy_findings(
 
 
 def _nh3_clean(html: str, mode: MarkdownMode) -> str:
-    allowed = INLINE_ELEMENTS if mode == "inline" else BLOCK_ELEMENTS
+    allowed_tags = INLINE_ELEMENTS if mode == "inline" else BLOCK_ELEMENTS
     return nh3.clean(
         html,
-        tags=set(allowed),
+        tags=set(allowed_tags),
         clean_content_tags=set(),
         attributes={name: set(names) for name, names in ALLOWED_ATTRIBUTES.items()},
+        tag_attribute_values={
+            name: {attribute: set(values) for attribute, values in allowed.items()}
+            for name, allowed in ALLOWED_ATTRIBUTE_VALUES.items()
+            if name in allowed_tags
+        },
         url_schemes=set(URL_SCHEMES),
         strip_comments=True,
         link_rel=None,

@@ -91,12 +91,13 @@ def media_href(case: Case, image: Image) -> str:
 
 
 def case_images(case: Case) -> list[Image]:
-    """Every image file of a case, annotated versions included, each file once."""
+    """Every image file of a case, each file once: each image, the slices of a series
+    (its own file is the first), and annotated versions."""
     files: dict[str, Image] = {}
     for image in case.images:
-        files.setdefault(image.href, image)
-        if image.annotated is not None:
-            files.setdefault(image.annotated.href, image.annotated)
+        for shown in (image, *image.series, image.annotated):
+            if shown is not None:
+                files.setdefault(shown.href, shown)
     return list(files.values())
 
 
@@ -111,6 +112,15 @@ class FigureView:
     height: int
     caption: Markup
     modality: str | None
+    slice_note: str | None = None  # a series shows its first slice and says so
+
+
+@dataclass(frozen=True)
+class FindingsView:
+    """The findings of one image, titled by its caption."""
+
+    title: str
+    body: Markup
 
 
 @dataclass(frozen=True)
@@ -124,8 +134,13 @@ class CaseIntroView:
 
 @dataclass(frozen=True)
 class TeachingView:
+    """What a case teaches once it is answered: the diagnosis, the teaching points, the
+    findings on each image and the references."""
+
     diagnosis: Markup | None
     sections: tuple[tuple[str, Markup], ...]  # (title, body)
+    findings: tuple[FindingsView, ...] = ()
+    references: tuple[Markup, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -192,13 +207,16 @@ class ItemView:
 
 
 def figure_view(case: Case, image: Image) -> FigureView:
+    # QTI has no viewer to scroll a series in: its first slice stands for it.
+    shown = image.series[0] if image.series else image
     return FigureView(
-        src=url(media_href(case, image)),
-        alt=image.alt,
-        width=image.width,
-        height=image.height,
+        src=url(media_href(case, shown)),
+        alt=shown.alt,
+        width=shown.width,
+        height=shown.height,
         caption=image.caption.html,
         modality=image.modality,
+        slice_note=f"Slice 1 of {len(image.series)}." if image.series else None,
     )
 
 
@@ -211,11 +229,19 @@ def case_intro_view(case: Case) -> CaseIntroView:
 
 
 def teaching_view(case: Case) -> TeachingView | None:
-    if not case.teaching and not case.diagnosis:
+    findings = tuple(
+        FindingsView(image.caption.text or image.id, image.findings.html)
+        for image in case.images
+        if image.findings is not None and image.findings.html
+    )
+    references = tuple(r.html for r in case.references if r.html)
+    if not (case.teaching or case.diagnosis or findings or references):
         return None
     return TeachingView(
         diagnosis=case.diagnosis.html if case.diagnosis else None,
         sections=tuple((s.title, s.body.html) for s in case.teaching),
+        findings=findings,
+        references=references,
     )
 
 

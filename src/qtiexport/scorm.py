@@ -3,8 +3,10 @@
 Package layout:
 
     imsmanifest.xml
-    player/player.css, player/player.js   shared by every SCO (an `asset` resource)
+    player/*.css, player/*.js             shared by every SCO (an `asset` resource), minified
     cases/<case-id>/index.html            the SCO of one case
+    cases/<case-id>/findings.js           the case's findings, loaded once it is answered
+    thumbs/<case-id>/<image-id>.webp      the thumbnails the page shows
     qti/...                               the QTI 2.1 items and tests (`asset` resources)
     qti/media/<case-id>/<image href>      the images, stored once for the SCOs and the items
 
@@ -21,8 +23,11 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from urllib.parse import quote
 
+import rcssmin
+import rjsmin
 from markupsafe import Markup
 
 from qtiexport import __version__
@@ -34,17 +39,25 @@ from qtiexport.qti import (
 )
 from qtiexport.qti import (
     case_images,
+    file_name,
     manifest_resources,
     media_href,
     render_qti_case,
 )
 from qtiexport.templating import render_template, templates_dir
+from qtiexport.thumbnails import (
+    THUMBNAIL_SUFFIX,
+    has_thumbnail_file,
+    make_thumbnail,
+    thumbnail_size,
+)
 from qtiexport.tracking import STATE_VERSION
 
 MANIFEST_NAME = "imsmanifest.xml"
 PLAYER_FOLDER = "player"
-PLAYER_ASSETS = ("player.css", "player.js")  # static files under templates/scorm/assets
 CASES_FOLDER = "cases"
+THUMBS_FOLDER = "thumbs"
+FINDINGS_SCRIPT = "findings.js"
 QTI_FOLDER = "qti"
 SCO_PAGE = "index.html"
 # SCORM 1.2 (RTE 3.4.2.7.2) names the interaction types; these are the ones we report.
@@ -104,8 +117,42 @@ def image_src(case: Case, image: Image) -> str:
     return relative_to_sco(image_entry_name(case, image))
 
 
+def thumb_entry_name(case: Case, image: Image) -> str:
+    return f"{THUMBS_FOLDER}/{file_name(case.id)}/{file_name(image.id, THUMBNAIL_SUFFIX)}"
+
+
+def thumb_src(case: Case, image: Image) -> str:
+    """The URL of an image's thumbnail from the SCO page; an SVG is its own thumbnail."""
+    if has_thumbnail_file(image):
+        return relative_to_sco(thumb_entry_name(case, image))
+    return image_src(case, image)
+
+
+def findings_entry_name(case: Case) -> str:
+    return f"{case_folder(case)}/{FINDINGS_SCRIPT}"
+
+
+def player_assets() -> list[str]:
+    """The player's static files: whatever templates/scorm/assets holds, in name order,
+    so that a new script or stylesheet needs no change here."""
+    folder = templates_dir() / "scorm" / "assets"
+    return sorted(p.name for p in folder.iterdir() if p.is_file() and p.suffix in MINIFIERS)
+
+
 def player_asset_paths() -> list[str]:
-    return [f"{PLAYER_FOLDER}/{name}" for name in PLAYER_ASSETS]
+    return [f"{PLAYER_FOLDER}/{name}" for name in player_assets()]
+
+
+def minified(name: str, source: bytes) -> bytes:
+    """A player file as shipped: minified (the sources stay readable in templates/)."""
+    return MINIFIERS[PurePosixPath(name).suffix](source.decode("utf-8")).encode("utf-8")
+
+
+# rJSmin and rCSSmin only drop comments and whitespace, the same way every time.
+MINIFIERS = {
+    ".js": lambda text: rjsmin.jsmin(text, keep_bang_comments=False),
+    ".css": lambda text: rcssmin.cssmin(text, keep_bang_comments=False),
+}
 
 
 def relative_to_sco(path: str) -> str:
@@ -187,6 +234,30 @@ def _image_data(case: Case, image: Image) -> dict[str, object]:
     }
 
 
+def shown_images(case: Case) -> list[Image]:
+    """Every image the case's page shows, each once: the case's images in order, then
+    those only questions show. The viewer's next/previous follows this order."""
+    images: dict[str, Image] = {}
+    for image in [*case.images, *(i for q in case.questions for i in q.images)]:
+        images.setdefault(image.id, image)
+    return list(images.values())
+
+
+def findings_of(case: Case) -> dict[str, Markup]:
+    """The findings of each image that has them, as checked XHTML (tables wrapped)."""
+    return {
+        image.id: for_page(image.findings.html)
+        for image in shown_images(case)
+        if image.findings is not None and image.findings.html
+    }
+
+
+def render_findings_script(case: Case) -> bytes:
+    """`findings.js`: kept out of the page, which the player adds only once the last
+    question is answered, so that no finding gives an answer away."""
+    return f"window.qtiexportFindings = {inline_json(findings_of(case))};\n".encode()
+
+
 def player_data(course: Course, case: Case) -> dict[str, object]:
     """What the player's script needs: tracking facts and the viewer's image texts."""
     taken: set[str] = set()
@@ -217,12 +288,16 @@ def player_data(course: Course, case: Case) -> dict[str, object]:
             }
         )
     images = {}
-    for image in [*case.images, *(i for q in case.questions for i in q.images)]:
+    for image in shown_images(case):
+        thumb = thumbnail_size(image.width, image.height)
         images[image.id] = {
             **_image_data(case, image),
             "caption": image.caption.text,  # the viewer's title: plain text
             "modality": image.modality,
             "annotated": _image_data(case, image.annotated) if image.annotated else None,
+            "thumb": {"src": thumb_src(case, image), "width": thumb.width, "height": thumb.height},
+            "series": [_image_data(case, s) for s in image.series] if image.series else None,
+            "hasFindings": image.findings is not None and bool(image.findings.html),
         }
     return {
         "stateVersion": STATE_VERSION,
@@ -233,6 +308,8 @@ def player_data(course: Course, case: Case) -> dict[str, object]:
         "maxPoints": case.max_score,
         "questions": questions,
         "images": images,
+        "imageOrder": list(images),
+        "findingsScript": FINDINGS_SCRIPT if findings_of(case) else None,
     }
 
 
@@ -245,11 +322,16 @@ class ImageView:
     dom_id: str
     src: str
     alt: str
-    caption: str
+    caption: str  # plain text
+    caption_html: Markup  # the caption's checked XHTML
     modality: str | None
     width: int
     height: int
     has_annotations: bool
+    thumb_src: str
+    thumb_width: int  # the thumbnail's own pixel size
+    thumb_height: int
+    slice_count: int  # 0 for a single image
 
 
 @dataclass(frozen=True)
@@ -290,25 +372,49 @@ INSTRUCTIONS = {
 INPUT_TYPES = {"single": "radio", "multiple": "checkbox", "true_false": "radio", "text": "text"}
 
 
+# A table wider than a phone scrolls inside its own box, which the keyboard can reach
+# (a scrolling region needs a tab stop) and a screen reader names.
+TABLE_BOX_START = '<div class="table-scroll" role="region" tabindex="0" aria-label="Table">'
+
+
+def for_page(html: Markup) -> Markup:
+    """Checked XHTML as the player shows it: each table in a scrolling box. Only the
+    Markdown renderer writes `<table>` into checked XHTML (author raw HTML may not hold
+    it, and `<` in text is escaped), so the tags can be found as text."""
+    if "<table>" not in html:
+        return html
+    return Markup(
+        str(html)
+        .replace("<table>", TABLE_BOX_START + "<table>")
+        .replace("</table>", "</table></div>")
+    )
+
+
 def _markdown(text: Markdown | None) -> Markup | None:
     """The XHTML validation rendered and checked: the only author text the page takes as
     markup."""
     if text is None or not text.html:
         return None
-    return text.html
+    return for_page(text.html)
 
 
 def _image_view(case: Case, image: Image, scope: str) -> ImageView:
+    thumb = thumbnail_size(image.width, image.height)
     return ImageView(
         id=image.id,
         dom_id=f"{scope}-{image.id}",
         src=image_src(case, image),
         alt=image.alt,
         caption=image.caption.text,  # beside the badges, as plain text
+        caption_html=for_page(image.caption.html),
         modality=image.modality,
         width=image.width,
         height=image.height,
         has_annotations=image.annotated is not None,
+        thumb_src=thumb_src(case, image),
+        thumb_width=thumb.width,
+        thumb_height=thumb.height,
+        slice_count=len(image.series),
     )
 
 
@@ -362,8 +468,9 @@ def render_sco(course: Course, case: Case) -> str:
         teaching=[(s.title, _markdown(s.body)) for s in case.teaching],
         question_count=len(case.questions),
         mastery_score=course.mastery_score,
-        stylesheet=relative_to_sco(f"{PLAYER_FOLDER}/player.css"),
-        script=relative_to_sco(f"{PLAYER_FOLDER}/player.js"),
+        # Every stylesheet and script of the player, in name order (player.* before viewer.*).
+        stylesheets=[relative_to_sco(p) for p in player_asset_paths() if p.endswith(".css")],
+        scripts=[relative_to_sco(p) for p in player_asset_paths() if p.endswith(".js")],
         player_data=inline_json(player_data(course, case)),
     )
 
@@ -401,14 +508,23 @@ def qti_resources(course: Course) -> list[ManifestResource]:
     ]
 
 
+def case_files(case: Case) -> list[str]:
+    """The package paths of a case's own SCORM files besides its page: its findings
+    script, if any, and its thumbnails."""
+    files = [findings_entry_name(case)] if findings_of(case) else []
+    files += [thumb_entry_name(case, i) for i in shown_images(case) if has_thumbnail_file(i)]
+    return files
+
+
 def _sco_resource(case: Case) -> ManifestResource:
     images = tuple(url(image_entry_name(case, i)) for i in case_images(case))
+    own = tuple(url(p) for p in case_files(case))
     return ManifestResource(
         identifier=f"SCO-{case.id}",
         scorm_type="sco",
         href=url(sco_path(case)),
         # The player's own files too: an LMS that copies only a SCO's files still works.
-        files=(url(sco_path(case)), *(url(p) for p in player_asset_paths()), *images),
+        files=(url(sco_path(case)), *own, *(url(p) for p in player_asset_paths()), *images),
         dependencies=("PLAYER",),
         title=case.title,
         description=case.history.text or None,
@@ -458,12 +574,23 @@ def render_scorm_course_files(course: Course) -> Iterator[PackageEntry]:
     """The manifest and the player's shared files."""
     yield PackageEntry(MANIFEST_NAME, render_manifest(course), schema="scorm-manifest")
     assets = templates_dir() / "scorm" / "assets"
-    for path, name in zip(player_asset_paths(), PLAYER_ASSETS, strict=True):
-        yield PackageEntry(path, (assets / name).read_bytes())
+    for path, name in zip(player_asset_paths(), player_assets(), strict=True):
+        yield PackageEntry(path, minified(name, (assets / name).read_bytes()))
 
 
 def render_sco_entry(course: Course, case: Case) -> PackageEntry:
     return PackageEntry(sco_path(case), render_sco(course, case).encode("utf-8"))
+
+
+def render_sco_entries(course: Course, case: Case) -> Iterator[PackageEntry]:
+    """A case's own SCORM files: its page, its findings script and its thumbnails (made
+    here, in the process that renders the case)."""
+    yield render_sco_entry(course, case)
+    if findings_of(case):
+        yield PackageEntry(findings_entry_name(case), render_findings_script(case))
+    for image in shown_images(case):
+        if has_thumbnail_file(image):
+            yield PackageEntry(thumb_entry_name(case, image), make_thumbnail(image))
 
 
 def as_scorm_entry(qti_entry: PackageEntry) -> PackageEntry | None:
@@ -476,9 +603,10 @@ def as_scorm_entry(qti_entry: PackageEntry) -> PackageEntry | None:
 
 def render_scorm_package(course: Course) -> Iterator[PackageEntry]:
     """Every file of the SCORM 1.2 package, manifest first, in a fixed order: the shared
-    files, then per case its SCO and its QTI test, items and images."""
+    files, then per case its SCO, findings and thumbnails and its QTI test, items and
+    images."""
     yield from render_scorm_course_files(course)
     for case in course.cases:
-        yield render_sco_entry(course, case)
+        yield from render_sco_entries(course, case)
         for entry in render_qti_case(course, case):
             yield as_scorm_entry(entry)

@@ -1,10 +1,13 @@
 /*
- * The case player: one question at a time, feedback, result, image viewer, and
- * tracking through the SCORM 1.2 run-time API of the LMS.
+ * The case player: one question at a time, feedback, result, findings, and tracking
+ * through the SCORM 1.2 run-time API of the LMS. The image viewer is viewer.js
+ * (window.QtiViewer); this page only opens it.
  *
  * Author text reaches this script only from the inline JSON (#player-data) and is put
  * into the page with textContent or as attribute values, never as markup; the markup
- * of the page itself was rendered and escaped on the server.
+ * of the page itself was rendered and escaped on the server. The one exception is the
+ * findings, XHTML rendered and checked at build time like the page's own, which
+ * findings.js carries so that they are not in the page before the questions are done.
  *
  * Saved state (cmi.suspend_data) is {"v":1,"r":[...]}: one string per answered
  * question, in order ("a", "ace", "t"/"f", or the typed text). The build tool proves
@@ -14,10 +17,6 @@
   "use strict";
 
   var MAX_PARENT_HOPS = 10;
-  var MIN_ZOOM = 1;
-  var MAX_ZOOM = 8;
-  var ZOOM_STEP = 1.25;
-  var PAN_STEP = 0.1; // of the stage size, per arrow key press
   var TRUE_FALSE = { "true": "t", "false": "f" };
   var FINAL_STATUSES = ["passed", "failed", "completed"];
 
@@ -91,6 +90,54 @@
 
   function plural(count, word) {
     return count + " " + word + (count === 1 ? "" : "s");
+  }
+
+  /**
+   * Scroll new content's heading to the top of the viewport, then focus it: the learner
+   * keeps their place on a phone and a screen reader reads from there. The room below
+   * the page lets a heading near its end reach the top too.
+   */
+  function bringToTop(element) {
+    var room = byId("scroll-room");
+    room.style.height = "0";
+    var below = document.documentElement.scrollHeight -
+      (element.getBoundingClientRect().top + window.pageYOffset);
+    room.style.height = Math.max(0, window.innerHeight - below) + "px";
+    var still = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+    element.scrollIntoView({ block: "start", behavior: still ? "auto" : "smooth" });
+    element.focus({ preventScroll: true });
+  }
+
+  /**
+   * A wide table scrolls in its own box, not the page (scorm.py wraps each table in
+   * one): a region that keyboard users can focus to scroll, named uniquely by its
+   * caption or its number.
+   */
+  function nameTables() {
+    var tables = document.querySelectorAll("main .prose table");
+    Array.prototype.forEach.call(tables, function (table, index) {
+      var box = table.parentNode;
+      if (!box.classList.contains("table-scroll")) {
+        box = document.createElement("div");
+        box.className = "table-scroll";
+        box.setAttribute("role", "region");
+        box.setAttribute("tabindex", "0");
+        table.parentNode.insertBefore(box, table);
+        box.appendChild(table);
+      }
+      var caption = table.caption ? table.caption.textContent.trim() : "";
+      box.setAttribute("aria-label", (caption ? caption + ", table " : "Table ") + (index + 1));
+    });
+  }
+
+  /** Findings XHTML (checked at build time) as nodes: parsed inertly, never run. */
+  function parseMarkup(html) {
+    var parsed = new DOMParser().parseFromString(html, "text/html");
+    var fragment = document.createDocumentFragment();
+    Array.prototype.forEach.call(parsed.body.childNodes, function (node) {
+      fragment.appendChild(document.importNode(node, true));
+    });
+    return fragment;
   }
 
   // ------------------------------------------------------------ SCORM 1.2 API
@@ -332,246 +379,6 @@
     });
   };
 
-  // ------------------------------------------------------------------ viewer
-
-  function Viewer(dialog, images) {
-    this.dialog = dialog;
-    this.images = images;
-    this.stage = byId("viewer-stage");
-    this.image = byId("viewer-image");
-    this.title = byId("viewer-title");
-    this.zoomOutput = byId("viewer-zoom");
-    this.annotationsButton = dialog.querySelector("[data-action=annotations]");
-    this.current = null;
-    this.showingAnnotations = false;
-    this.opener = null;
-    this.scale = 1;
-    this.x = 0;
-    this.y = 0;
-    this.pointers = {};
-    this.gesture = null;
-    this.bind();
-  }
-
-  Viewer.prototype.bind = function () {
-    var viewer = this;
-    this.dialog.addEventListener("click", function (event) {
-      var button = event.target.closest("[data-action]");
-      if (!button) {
-        return;
-      }
-      var action = button.getAttribute("data-action");
-      if (action === "zoom-in") {
-        viewer.zoomBy(ZOOM_STEP);
-      } else if (action === "zoom-out") {
-        viewer.zoomBy(1 / ZOOM_STEP);
-      } else if (action === "reset") {
-        viewer.reset();
-      } else if (action === "annotations") {
-        viewer.toggleAnnotations();
-      } else if (action === "close") {
-        viewer.dialog.close();
-      }
-    });
-    this.dialog.addEventListener("keydown", function (event) {
-      viewer.onKey(event);
-    });
-    this.dialog.addEventListener("close", function () {
-      viewer.image.removeAttribute("src");
-      if (viewer.opener && document.contains(viewer.opener)) {
-        viewer.opener.focus();
-      }
-    });
-    this.stage.addEventListener("wheel", function (event) {
-      event.preventDefault();
-      var factor = Math.exp(-event.deltaY * (event.deltaMode === 1 ? 0.05 : 0.0015));
-      viewer.zoomBy(factor, viewer.stagePoint(event));
-    }, { passive: false });
-    this.stage.addEventListener("dblclick", function (event) {
-      if (viewer.scale > MIN_ZOOM) {
-        viewer.reset();
-      } else {
-        viewer.zoomBy(2.5, viewer.stagePoint(event));
-      }
-    });
-    this.stage.addEventListener("pointerdown", function (event) {
-      viewer.onPointerDown(event);
-    });
-    this.stage.addEventListener("pointermove", function (event) {
-      viewer.onPointerMove(event);
-    });
-    ["pointerup", "pointercancel", "lostpointercapture"].forEach(function (type) {
-      viewer.stage.addEventListener(type, function (event) {
-        viewer.onPointerUp(event);
-      });
-    });
-    window.addEventListener("resize", function () {
-      if (viewer.dialog.open) {
-        viewer.apply();
-      }
-    });
-  };
-
-  Viewer.prototype.open = function (imageId, opener) {
-    var entry = this.images[imageId];
-    if (!entry) {
-      return;
-    }
-    this.current = entry;
-    this.opener = opener;
-    this.showingAnnotations = false;
-    this.title.textContent = entry.caption + (entry.modality ? " (" + entry.modality + ")" : "");
-    this.stage.setAttribute("aria-label", "Zoomable image: " + entry.caption);
-    this.annotationsButton.hidden = !entry.annotated;
-    this.annotationsButton.setAttribute("aria-pressed", "false");
-    this.show(entry);
-    this.scale = 1;
-    this.x = 0;
-    this.y = 0;
-    if (typeof this.dialog.showModal === "function") {
-      this.dialog.showModal();
-    } else {
-      this.dialog.setAttribute("open", "");
-    }
-    this.apply();
-    this.stage.focus();
-  };
-
-  Viewer.prototype.show = function (version) {
-    this.image.src = version.src;
-    this.image.alt = version.alt;
-    this.image.width = version.width;
-    this.image.height = version.height;
-  };
-
-  Viewer.prototype.toggleAnnotations = function () {
-    if (!this.current || !this.current.annotated) {
-      return;
-    }
-    this.showingAnnotations = !this.showingAnnotations;
-    this.show(this.showingAnnotations ? this.current.annotated : this.current);
-    this.annotationsButton.setAttribute("aria-pressed", String(this.showingAnnotations));
-    announce(this.showingAnnotations ? "Annotations shown" : "Annotations hidden");
-  };
-
-  Viewer.prototype.onKey = function (event) {
-    if (event.ctrlKey || event.metaKey || event.altKey) {
-      return;
-    }
-    var key = event.key;
-    var stageWidth = this.stage.clientWidth;
-    var stageHeight = this.stage.clientHeight;
-    var handled = true;
-    if (key === "+" || key === "=" || key === "Add") {
-      this.zoomBy(ZOOM_STEP);
-    } else if (key === "-" || key === "_" || key === "Subtract" || key === "\u2212") {
-      this.zoomBy(1 / ZOOM_STEP);
-    } else if (key === "0") {
-      this.reset();
-    } else if (key === "ArrowLeft") {
-      this.panBy(stageWidth * PAN_STEP, 0);
-    } else if (key === "ArrowRight") {
-      this.panBy(-stageWidth * PAN_STEP, 0);
-    } else if (key === "ArrowUp") {
-      this.panBy(0, stageHeight * PAN_STEP);
-    } else if (key === "ArrowDown") {
-      this.panBy(0, -stageHeight * PAN_STEP);
-    } else if ((key === "a" || key === "A") && this.current && this.current.annotated) {
-      this.toggleAnnotations();
-    } else {
-      handled = false; // Esc closes the dialog natively; Tab moves between the tools.
-    }
-    if (handled) {
-      event.preventDefault();
-    }
-  };
-
-  /** A pointer position relative to the stage's centre. */
-  Viewer.prototype.stagePoint = function (event) {
-    var box = this.stage.getBoundingClientRect();
-    return {
-      x: event.clientX - box.left - box.width / 2,
-      y: event.clientY - box.top - box.height / 2
-    };
-  };
-
-  /** Zoom about a point of the stage (its centre by default), keeping that point still. */
-  Viewer.prototype.zoomBy = function (factor, point) {
-    var target = Math.min(MAX_ZOOM, Math.max(MIN_ZOOM, this.scale * factor));
-    var at = point || { x: 0, y: 0 };
-    var ratio = target / this.scale;
-    this.x = at.x - (at.x - this.x) * ratio;
-    this.y = at.y - (at.y - this.y) * ratio;
-    this.scale = target;
-    this.apply();
-  };
-
-  Viewer.prototype.panBy = function (dx, dy) {
-    this.x += dx;
-    this.y += dy;
-    this.apply();
-  };
-
-  Viewer.prototype.reset = function () {
-    this.scale = 1;
-    this.x = 0;
-    this.y = 0;
-    this.apply();
-  };
-
-  /** Keep the image over the stage: it may not be dragged out of sight. */
-  Viewer.prototype.apply = function () {
-    var limitX = Math.max(0, (this.image.offsetWidth * this.scale - this.stage.clientWidth) / 2);
-    var limitY = Math.max(0, (this.image.offsetHeight * this.scale - this.stage.clientHeight) / 2);
-    this.x = Math.min(limitX, Math.max(-limitX, this.x));
-    this.y = Math.min(limitY, Math.max(-limitY, this.y));
-    this.image.style.transform = "translate(" + this.x + "px, " + this.y + "px) scale(" +
-      this.scale + ")";
-    this.zoomOutput.textContent = Math.round(this.scale * 100) + "%";
-  };
-
-  Viewer.prototype.onPointerDown = function (event) {
-    if (event.button !== undefined && event.button > 0) {
-      return;
-    }
-    this.stage.setPointerCapture(event.pointerId);
-    this.pointers[event.pointerId] = { x: event.clientX, y: event.clientY };
-    this.gesture = null;
-    this.stage.classList.add("is-dragging");
-  };
-
-  Viewer.prototype.onPointerMove = function (event) {
-    var previous = this.pointers[event.pointerId];
-    if (!previous) {
-      return;
-    }
-    var ids = Object.keys(this.pointers);
-    if (ids.length === 1) {
-      this.panBy(event.clientX - previous.x, event.clientY - previous.y);
-    } else if (ids.length === 2) {
-      var other = this.pointers[ids[0] === String(event.pointerId) ? ids[1] : ids[0]];
-      var distance = Math.hypot(event.clientX - other.x, event.clientY - other.y);
-      var middle = this.stagePoint({
-        clientX: (event.clientX + other.x) / 2,
-        clientY: (event.clientY + other.y) / 2
-      });
-      if (this.gesture) {
-        this.zoomBy(distance / this.gesture.distance, middle);
-        this.panBy(middle.x - this.gesture.middle.x, middle.y - this.gesture.middle.y);
-      }
-      this.gesture = { distance: distance || 1, middle: middle };
-    }
-    this.pointers[event.pointerId] = { x: event.clientX, y: event.clientY };
-  };
-
-  Viewer.prototype.onPointerUp = function (event) {
-    delete this.pointers[event.pointerId];
-    this.gesture = null;
-    if (Object.keys(this.pointers).length === 0) {
-      this.stage.classList.remove("is-dragging");
-    }
-  };
-
   // ------------------------------------------------------------------ player
 
   function Player(data) {
@@ -589,13 +396,12 @@
     this.masteryScore = data.masteryScore;
     this.lmsStatus = "";
     this.problemShown = false;
-    var dialog = byId("viewer");
-    this.viewer = dialog ? new Viewer(dialog, data.images) : null;
+    this.findingsRequested = false;
 
     document.addEventListener("click", function (event) {
-      var thumb = event.target.closest(".thumb");
-      if (thumb && player.viewer) {
-        player.viewer.open(thumb.getAttribute("data-image"), thumb);
+      var opener = event.target.closest("button[data-image]");
+      if (opener && window.QtiViewer) {
+        window.QtiViewer.open(opener.getAttribute("data-image"), opener);
       }
     });
     this.questions.forEach(function (question, index) {
@@ -626,6 +432,7 @@
 
   Player.prototype.start = function () {
     byId("notice-script").hidden = true;
+    nameTables();
     var api = findApi();
     var saved = null;
     if (!api) {
@@ -766,7 +573,7 @@
     this.lock(index, code);
     this.track(index, code, answeredAt);
     question.nextButton.hidden = false;
-    question.feedback.focus();
+    bringToTop(question.feedback);
     announce(question.heading.textContent + ": " + byId(question.article.id + "-verdict").textContent);
   };
 
@@ -832,6 +639,9 @@
       block.hidden = chosenKeys.indexOf(block.getAttribute("data-choice")) < 0;
     });
     question.feedback.hidden = false;
+    if (this.responses.length === this.questions.length) {
+      this.loadFindings();
+    }
   };
 
   Player.prototype.percent = function () {
@@ -901,7 +711,7 @@
     if (index + 1 < this.questions.length) {
       this.showQuestion(index + 1);
       var following = this.questions[index + 1];
-      following.heading.focus();
+      bringToTop(following.heading);
       announce(following.heading.textContent);
     } else {
       this.showResult(true);
@@ -946,8 +756,54 @@
     }
     this.progressText("All " + plural(this.questions.length, "question") + " answered");
     if (moveFocus) {
-      byId("results-heading").focus();
+      bringToTop(byId("results-heading"));
       announce(byId("result-score").textContent + ". " + outcomeElement.textContent);
+    }
+  };
+
+  /** Findings give answers away: their script is fetched only once every answer is in
+   * (just given, restored on resume, or shown in review). */
+  Player.prototype.loadFindings = function () {
+    var src = this.data.findingsScript;
+    if (!src || this.findingsRequested) {
+      return;
+    }
+    this.findingsRequested = true;
+    var player = this;
+    var script = document.createElement("script");
+    script.src = src;
+    script.addEventListener("load", function () {
+      player.showFindings(window.qtiexportFindings || {});
+    });
+    document.head.appendChild(script);
+  };
+
+  /** Each image's findings under its figure, and to the viewer. */
+  Player.prototype.showFindings = function (findings) {
+    var shown = 0;
+    var figures = document.querySelectorAll("figure[data-image]");
+    Array.prototype.forEach.call(figures, function (figure) {
+      var html = findings[figure.getAttribute("data-image")];
+      if (typeof html !== "string" || figure.querySelector(".findings")) {
+        return;
+      }
+      var block = document.createElement("div");
+      block.className = "findings";
+      var title = document.createElement("p");
+      title.className = "findings-title";
+      title.textContent = "Findings";
+      var body = document.createElement("div");
+      body.className = "prose";
+      body.appendChild(parseMarkup(html));
+      block.appendChild(title);
+      block.appendChild(body);
+      figure.appendChild(block);
+      shown += 1;
+    });
+    nameTables();
+    byId("result-findings").hidden = shown === 0;
+    if (window.QtiViewer && window.QtiViewer.revealFindings) {
+      window.QtiViewer.revealFindings(findings);
     }
   };
 
