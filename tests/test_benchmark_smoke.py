@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from qtiexport.build import TARGETS, build_course
+from qtiexport.scorm import player_assets
 from qtiexport.timing import StageTimes
 from qtiexport.validate import validate_course
 
@@ -39,9 +40,10 @@ def test_fifty_question_build_with_stage_times(tmp_path: Path, schema_set) -> No
     times = StageTimes()
     course = validate_course(generated.root, times)
     built = build_course(course, tmp_path / "out", TARGETS, schema_set, times=times)
-    # QTI: manifest, test, 50 items, 2 images; SCORM adds its manifest, the player's four
-    # files (player and viewer script and style), the SCO and a thumbnail per raster image.
-    assert [b.files for b in built] == [61, 54]
+    # QTI: manifest, test, 50 items, 2 images; SCORM adds its manifest, the player's files
+    # (player and viewer script and style, a script per question type), the SCO and a
+    # thumbnail per raster image.
+    assert [b.files for b in built] == [57 + len(player_assets()), 54]
     assert set(times.seconds) == {"load", "validate", "render", "schema", "zip"}
 
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from qtiexport.questions import KIND_KEYS, NAMES, REGISTRY
+from qtiexport.questions.base import MARKDOWN, TEXT, QuestionKind
+
 DRAFT = "http://json-schema.org/draft-07/schema#"
 IDENTIFIER = {
     "type": "string",
@@ -16,8 +19,6 @@ IDENTIFIER = {
     "maxLength": 255,
     "description": "Starts with a letter or _; letters, digits, _, - and . only.",
 }
-TEXT = {"type": "string", "minLength": 1}
-MARKDOWN = {"type": "string", "minLength": 1, "description": "Markdown (CommonMark)."}
 TEXT_LIST = {"anyOf": [TEXT, {"type": "array", "items": TEXT}]}
 
 
@@ -124,52 +125,61 @@ CASE = {
     ),
 }
 
-CHOICE = {
-    "anyOf": [
-        MARKDOWN,
-        _object(
-            {"text": MARKDOWN, "fixed": {"type": "boolean"}},
-            ["text"],
-            "A choice that stays in place when shuffled.",
-        ),
-    ]
-}
 
-QUESTION = _object(
-    {
-        "id": IDENTIFIER,
-        "type": {"enum": ["single", "multiple", "true_false", "text"]},
-        "stem": MARKDOWN,
-        "images": {"type": "array", "items": IDENTIFIER, "description": "Image ids of the case."},
-        "choices": {
-            "type": "object",
-            "propertyNames": {"pattern": "^[a-z]$"},
-            "additionalProperties": CHOICE,
-            "minProperties": 2,
-            "maxProperties": 26,
-        },
-        "answer": {
-            "anyOf": [{"type": "boolean"}, TEXT, {"type": "array", "items": TEXT}],
-            "description": "A key, a list of keys, true/false, or accepted texts.",
-        },
-        "shuffle": {"type": "boolean"},
-        "points": {"type": "number", "exclusiveMinimum": 0, "maximum": 1000},
-        "scoring": {"enum": ["all_or_nothing", "partial"]},
-        "max_length": {"type": "integer", "minimum": 1, "maximum": 255},
-        "feedback": _object(
-            {
-                "correct": MARKDOWN,
-                "incorrect": MARKDOWN,
-                "explanation": MARKDOWN,
-                "choices": {"type": "object", "additionalProperties": MARKDOWN},
+def kind_key_schema(name: str) -> dict[str, Any]:
+    """The schema of a key some kinds declare: the kind's own when one kind has it or all
+    agree, else any of theirs (each question's `allOf` part narrows it by its type)."""
+    schemas: list[dict[str, Any]] = []
+    for kind in REGISTRY:
+        for key in kind.keys:
+            if key.name == name and key.schema not in schemas:
+                schemas.append(key.schema)
+    if len(schemas) == 1:
+        return schemas[0]
+    return {"anyOf": schemas, "description": "Depends on the question's type."}
+
+
+def kind_schema(kind: QuestionKind) -> dict[str, Any]:
+    """The kind's part, which also refuses the keys only other kinds take."""
+    part = kind.schema()
+    own = {key.name for key in kind.keys}
+    foreign = [name for name in KIND_KEYS if name not in own]
+    if foreign:
+        part["then"]["not"] = {"anyOf": [{"required": [name]} for name in foreign]}
+    return part
+
+
+QUESTION = {
+    **_object(
+        {
+            "id": IDENTIFIER,
+            "type": {"enum": list(NAMES)},
+            "stem": MARKDOWN,
+            "images": {
+                "type": "array",
+                "items": IDENTIFIER,
+                "description": "Image ids of the case.",
             },
-            [],
-            "Feedback shown after answering.",
-        ),
-    },
-    ["id", "type", "stem", "answer"],
-    "One question.",
-)
+            **{name: kind_key_schema(name) for name in KIND_KEYS},
+            "shuffle": {"type": "boolean"},
+            "points": {"type": "number", "exclusiveMinimum": 0, "maximum": 1000},
+            "feedback": _object(
+                {
+                    "correct": MARKDOWN,
+                    "incorrect": MARKDOWN,
+                    "explanation": MARKDOWN,
+                    "choices": {"type": "object", "additionalProperties": MARKDOWN},
+                },
+                [],
+                "Feedback shown after answering.",
+            ),
+        },
+        ["id", "type", "stem"],
+        "One question; its type decides which other keys it takes.",
+    ),
+    # Each kind's own keys and the ones it requires, for questions of its type.
+    "allOf": [kind_schema(kind) for kind in REGISTRY],
+}
 
 QUESTIONS = {
     "$schema": DRAFT,

@@ -9,8 +9,7 @@ from typing import Any, Literal
 from qtiexport.diagnostics import Location
 from qtiexport.markdown import Markdown, MarkdownMode
 
-QuestionType = Literal["single", "multiple", "true_false", "text"]
-QUESTION_TYPES: tuple[str, ...] = ("single", "multiple", "true_false", "text")
+# The question types are the kinds in qtiexport.questions (REGISTRY), one module each.
 Scoring = Literal["all_or_nothing", "partial"]
 
 
@@ -72,9 +71,21 @@ class Feedback:
 
 
 @dataclass(frozen=True)
+class Answer:
+    """What a question's kind reads from its own keys: the type-specific part of a
+    Question. A kind that needs more than these keeps its own frozen data in `details`."""
+
+    choices: tuple[Choice, ...] = ()  # true_false: the two fixed choices `true` and `false`
+    correct: tuple[str, ...] = ()  # choice keys; for `text`, the accepted answers
+    scoring: Scoring = "all_or_nothing"
+    max_length: int = 0  # longest answer a learner may type (text questions)
+    details: object | None = None
+
+
+@dataclass(frozen=True)
 class Question:
     id: str
-    type: QuestionType
+    type: str  # the name of its kind in qtiexport.questions.REGISTRY
     stem: Markdown = shown("block")
     images: tuple[Image, ...]
     choices: tuple[Choice, ...]  # true_false: the two fixed choices `true` and `false`
@@ -85,6 +96,7 @@ class Question:
     max_length: int  # longest answer a learner may type (text questions)
     feedback: Feedback
     location: Location
+    details: object | None = None  # what its kind keeps beyond the fields above
 
     @property
     def correct_choices(self) -> tuple[Choice, ...]:

@@ -32,16 +32,13 @@ from markupsafe import Markup
 from qtiexport import __version__
 from qtiexport.model import Case, Course, Image, Question
 from qtiexport.package import PackageEntry
+from qtiexport.questions import kind_of
+from qtiexport.questions.base import ResponseView, number
+from qtiexport.questions.text import answer_pattern  # noqa: F401 (tests read it here)
 from qtiexport.templating import render_template
 
 MANIFEST_NAME = "imsmanifest.xml"
 MEDIA_FOLDER = "media"
-INTERACTION_TYPES = {
-    "single": "choiceInteraction",
-    "multiple": "choiceInteraction",
-    "true_false": "choiceInteraction",
-    "text": "textEntryInteraction",
-}
 # Values of the FEEDBACK outcome, which are also the identifiers of the modalFeedback.
 # Canvas's importer sorts modal feedback by identifier: one containing "incorrect" becomes
 # its incorrect comment, then one containing "correct" or ending in "_c" its correct
@@ -54,11 +51,6 @@ GENERAL = "general_feedback"  # the explanation and, after a case's last item, i
 # A file name component stays within what every unzip tool and file system takes (the
 # validator holds image names to the same bound); longer identifiers are shortened.
 MAX_FILE_NAME = 100
-
-
-def number(value: float) -> str:
-    """A score as QTI writes it: no trailing `.0`, full precision otherwise."""
-    return f"{value:g}" if float(value).is_integer() else repr(float(value))
 
 
 def url(path: str) -> str:
@@ -144,13 +136,6 @@ class TeachingView:
 
 
 @dataclass(frozen=True)
-class ChoiceView:
-    identifier: str
-    fixed: str  # "true" / "false"
-    body: Markup
-
-
-@dataclass(frozen=True)
 class ChoiceFeedbackRule:
     """Add `feedback` to FEEDBACK when the learner chose `choice`."""
 
@@ -167,42 +152,28 @@ class ModalFeedbackView:
 
 
 @dataclass(frozen=True)
-class MapEntryView:
-    key: str
-    value: str
-
-
-@dataclass(frozen=True)
 class ItemView:
-    """What the item template lays out; every decision is taken here."""
+    """What the item template lays out; every decision is taken here, the kind's by the
+    question's kind (qtiexport.questions)."""
 
     identifier: str
     title: str
     language: str
-    # responseDeclaration
-    cardinality: str
-    base_type: str
-    correct: tuple[str, ...]
-    mapping: tuple[MapEntryView, ...]
-    mapping_case_insensitive: bool
+    response: ResponseView  # the responseDeclaration
     points: str
-    # responseProcessing: "match_correct", "map_response" or "string_match"
-    scoring: str
+    # responseProcessing: SCORE is the mapped response (map_response) or all or nothing,
+    # right when the kind's `correct_when` holds
+    mapped_score: bool
     on_correct: str  # the FEEDBACK value for a right answer
     on_incorrect: str
-    accepted: tuple[str, ...]  # string_match: the accepted answers, compared ignoring case
-    accepted_patterns: tuple[str, ...]  # string_match: the same, spaces around allowed
     choice_feedback: tuple[ChoiceFeedbackRule, ...]
     always_shown: tuple[str, ...]  # FEEDBACK values set whatever the answer
     # itemBody
     case_intro: CaseIntroView | None
     stem: Markup
     figures: tuple[FigureView, ...]
-    interaction: str  # "choice" or "text_entry"
-    shuffle: str
-    max_choices: int
-    choices: tuple[ChoiceView, ...]
-    expected_length: int
+    template: str  # the kind's partial: macros interaction(item) and correct_when(item)
+    interaction: object  # what the kind's partial lays out
     modal_feedback: tuple[ModalFeedbackView, ...]
 
 
@@ -245,75 +216,8 @@ def teaching_view(case: Case) -> TeachingView | None:
     )
 
 
-def answer_text(question: Question) -> str:
-    """The correct answer in words, for the default feedback of a wrong answer."""
-    if question.type == "text":
-        return "Accepted answers: " + ", ".join(question.correct) + "."
-    if question.type == "true_false":
-        return f"The statement is {question.correct[0]}."
-    shown = "; ".join(f"({c.key}) {c.text.text}" for c in question.correct_choices)
-    return f"The correct answer: {shown}."
-
-
-# Characters with a meaning in XML Schema regular expressions (the `\` escapes they take).
-XSD_REGEX_SPECIAL = frozenset("\\|.?*+(){}-[]^")
-
-
-def answer_pattern(answer: str) -> str:
-    """An XML Schema regular expression (which matches whole strings) that accepts
-    `answer` as the SCORM player does: in any letter case, with spaces, tabs or line
-    breaks before and after. `stringMatch` alone would refuse ` calcinosis `, and QTI has
-    no operator that trims."""
-    parts = []
-    for character in answer:
-        cases = dict.fromkeys(
-            c for c in (character, character.lower(), character.upper()) if len(c) == 1
-        )
-        if len(cases) > 1:  # a letter with case: no letter needs escaping in a class
-            parts.append("[" + "".join(cases) + "]")
-        elif character in XSD_REGEX_SPECIAL:
-            parts.append("\\" + character)
-        else:
-            parts.append(character)
-    return r"\s*" + "".join(parts) + r"\s*"
-
-
 def choice_feedback_identifier(key: str) -> str:
     return f"choice-{key}"
-
-
-def scoring_of(question: Question) -> str:
-    """Which standard response processing the item's own is equivalent to.
-
-    Text answers are compared with `stringMatch caseSensitive="false"`, one per accepted
-    answer: the same scores as `map_response` over a case-insensitive mapping, but also
-    evaluated by engines that predate `mapEntry/@caseSensitive` (pyslet ignores it), and
-    the form Canvas's importer reads a short answer's accepted texts from.
-    """
-    if question.type == "text":
-        return "string_match"
-    if question.type == "multiple" and question.scoring == "partial":
-        return "map_response"
-    return "match_correct"
-
-
-def mapping_of(question: Question) -> tuple[MapEntryView, ...]:
-    """The response mapping, where one is declared.
-
-    Partial credit (map_response): each correct choice earns points/n (n correct
-    choices), each wrong choice costs as much, and the total is bounded by 0 and the
-    question's points. Text: each accepted answer earns the full points, ignoring case;
-    declared for importers and editors that read the mapping.
-    """
-    if question.type == "text":
-        return tuple(MapEntryView(answer, number(question.points)) for answer in question.correct)
-    if question.type == "multiple" and question.scoring == "partial":
-        share = question.points / len(question.correct)
-        return tuple(
-            MapEntryView(c.key, number(share if c.key in question.correct else -share))
-            for c in question.choices
-        )
-    return ()
 
 
 def modal_feedback_of(case: Case, question: Question) -> tuple[ModalFeedbackView, ...]:
@@ -329,7 +233,7 @@ def modal_feedback_of(case: Case, question: Question) -> tuple[ModalFeedbackView
             "Incorrect",
             feedback.incorrect.html
             if feedback.incorrect
-            else Markup.escape(f"Incorrect. {answer_text(question)}"),
+            else Markup.escape(f"Incorrect. {kind_of(question.type).answer_text(question)}"),
         ),
     ]
     for choice in question.choices:
@@ -356,6 +260,7 @@ def modal_feedback_of(case: Case, question: Question) -> tuple[ModalFeedbackView
 
 
 def item_view(course: Course, case: Case, question: Question) -> ItemView:
+    kind = kind_of(question.type)
     first = question is case.questions[0]
     intro = case_intro_view(case) if first else None
     # The first item already shows every case image with the history.
@@ -365,20 +270,11 @@ def item_view(course: Course, case: Case, question: Question) -> ItemView:
         identifier=question.id,
         title=f"{case.title} – {question.id}",
         language=course.language,
-        cardinality="multiple" if question.type == "multiple" else "single",
-        base_type="string" if question.type == "text" else "identifier",
-        # A single response has one correct value: the first accepted text answer.
-        correct=question.correct[:1] if question.type == "text" else question.correct,
-        mapping=mapping_of(question),
-        mapping_case_insensitive=question.type == "text",
+        response=kind.qti_response(question),
         points=number(question.points),
-        scoring=scoring_of(question),
+        mapped_score=kind.qti_mapped_score(question),
         on_correct=CORRECT,
         on_incorrect=INCORRECT,
-        accepted=question.correct if question.type == "text" else (),
-        accepted_patterns=tuple(answer_pattern(a) for a in question.correct)
-        if question.type == "text"
-        else (),
         choice_feedback=tuple(
             ChoiceFeedbackRule(c.key, choice_feedback_identifier(c.key))
             for c in question.choices
@@ -392,13 +288,8 @@ def item_view(course: Course, case: Case, question: Question) -> ItemView:
             for image in question.images
             if image.id not in shown_with_intro
         ),
-        interaction="text_entry" if question.type == "text" else "choice",
-        shuffle="true" if question.shuffle else "false",
-        max_choices=0 if question.type == "multiple" else 1,
-        choices=tuple(
-            ChoiceView(c.key, "true" if c.fixed else "false", c.text.html) for c in question.choices
-        ),
-        expected_length=question.max_length,
+        template=kind.qti_template,
+        interaction=kind.qti_interaction(question),
         modal_feedback=modal,
     )
 
@@ -503,7 +394,7 @@ def manifest_resources(course: Course) -> list[dict]:
                     # Title only: the stem is in the item, and the manifest of a large
                     # bank stays small enough to check against its schema in little memory.
                     "lom": lom(course, f"{case.title} – {question.id}", None),
-                    "interaction_type": INTERACTION_TYPES[question.type],
+                    "interaction_type": kind_of(question.type).qti_interaction_type,
                     "files": [item_href(question)],
                     "dependencies": [f"media-{case.id}"] if images else [],
                 }

@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from urllib.parse import quote
@@ -44,6 +43,7 @@ from qtiexport.qti import (
     media_href,
     render_qti_case,
 )
+from qtiexport.questions import kind_of
 from qtiexport.templating import render_template, templates_dir
 from qtiexport.thumbnails import (
     THUMBNAIL_SUFFIX,
@@ -60,15 +60,6 @@ THUMBS_FOLDER = "thumbs"
 FINDINGS_SCRIPT = "findings.js"
 QTI_FOLDER = "qti"
 SCO_PAGE = "index.html"
-# SCORM 1.2 (RTE 3.4.2.7.2) names the interaction types; these are the ones we report.
-INTERACTION_TYPES = {
-    "single": "choice",
-    "multiple": "choice",
-    "true_false": "true-false",
-    "text": "fill-in",
-}
-# How a true/false answer is written, both in cmi.interactions and in suspend_data.
-TRUE_FALSE_CODES = {"true": "t", "false": "f"}
 IMSCP_NS = "http://www.imsproject.org/xsd/imscp_rootv1p1p2"
 QTI_CP_NAMESPACES = (
     "http://www.imsglobal.org/xsd/imscp_v1p1",
@@ -174,40 +165,6 @@ def interaction_id(question: Question, taken: set[str]) -> str:
     return candidate
 
 
-def state_code(question: Question, keys: Iterable[str]) -> str:
-    """How a set of chosen keys is written in suspend_data (see tracking.py)."""
-    keys = sorted(keys)
-    if question.type == "true_false":
-        return "".join(TRUE_FALSE_CODES[k] for k in keys)
-    return "".join(keys)
-
-
-def correct_pattern(question: Question) -> str:
-    """cmi.interactions.n.correct_responses.0.pattern in SCORM 1.2's format for the type."""
-    if question.type == "text":
-        return question.correct[0]
-    if question.type == "true_false":
-        return TRUE_FALSE_CODES[question.correct[0]]
-    return ",".join(sorted(question.correct))
-
-
-def normalise_answer(text: str) -> str:
-    """How typed answers are compared: trimmed, NFC, lower case (the player does the same)."""
-    return unicodedata.normalize("NFC", text.strip()).lower()
-
-
-def choice_values(question: Question) -> dict[str, float] | None:
-    """Points per chosen key for partial scoring, as QTI's map_response would give them.
-
-    Each correct key is worth an equal share of the points and each wrong key takes the
-    same share away; the player bounds the sum between 0 and the question's points.
-    """
-    if question.type != "multiple" or question.scoring != "partial":
-        return None
-    share = question.points / len(question.correct)
-    return {c.key: share if c.key in question.correct else -share for c in question.choices}
-
-
 def format_number(value: float) -> str:
     """A CMIDecimal without a trailing `.0`."""
     text = f"{value:.4f}".rstrip("0").rstrip(".")
@@ -266,25 +223,18 @@ def player_data(course: Course, case: Case) -> dict[str, object]:
     weighting_scale = min(1.0, MAX_WEIGHTING / max(q.points for q in case.questions))
     questions = []
     for question in case.questions:
+        kind = kind_of(question.type)
         questions.append(
             {
                 "id": question.id,
                 "interactionId": interaction_id(question, taken),
-                "interactionType": INTERACTION_TYPES[question.type],
+                "interactionType": kind.scorm_interaction_type,
                 "type": question.type,
                 "points": question.points,
                 "weighting": format_number(question.points * weighting_scale),
-                "correct": state_code(question, question.correct)
-                if question.type != "text"
-                else None,
-                "correctPattern": correct_pattern(question),
-                "accepted": [normalise_answer(a) for a in question.correct]
-                if question.type == "text"
-                else None,
-                "choiceValues": choice_values(question),
-                "maxLength": question.max_length if question.type == "text" else None,
                 "shuffle": question.shuffle,
                 "fixed": [c.key for c in question.choices if c.fixed],
+                **kind.player_spec(question),
             }
         )
     images = {}
@@ -349,27 +299,16 @@ class QuestionView:
     number: int
     dom_id: str
     type: str
-    input_type: str  # radio, checkbox or text
+    template: str  # the kind's partial: macros answer(question) and correct_answer(question)
     instruction: str
     stem_html: Markup
     images: tuple[ImageView, ...]
     choices: tuple[ChoiceView, ...]
-    correct_choices: tuple[ChoiceView, ...]
-    accepted: tuple[str, ...]
-    max_length: int
+    answer: object  # what the kind's partial lays out beside this view
     feedback_correct: Markup | None
     feedback_incorrect: Markup | None
     explanation: Markup | None
     next_label: str
-
-
-INSTRUCTIONS = {
-    "single": "Choose one answer.",
-    "multiple": "Choose every answer that is correct.",
-    "true_false": "Choose true or false.",
-    "text": "Type your answer.",
-}
-INPUT_TYPES = {"single": "radio", "multiple": "checkbox", "true_false": "radio", "text": "text"}
 
 
 # A table wider than a phone scrolls inside its own box, which the keyboard can reach
@@ -419,34 +358,31 @@ def _image_view(case: Case, image: Image, scope: str) -> ImageView:
 
 
 def _question_view(case: Case, index: int, question: Question) -> QuestionView:
+    kind = kind_of(question.type)
     dom_id = f"question-{index + 1}"
+    letters = kind.shows_letters(question)
     choices = tuple(
         ChoiceView(
             key=choice.key,
-            label="" if question.shuffle else choice.key.upper(),
+            label=choice.key.upper() if letters else "",
             input_id=f"{dom_id}-choice-{choice.key}",
             html=choice.text.html,
             feedback_html=_markdown(choice.feedback),
         )
         for choice in question.choices
     )
-    if question.type == "true_false":
-        # The two fixed choices have no letters a learner needs to see.
-        choices = tuple(ChoiceView(c.key, "", c.input_id, c.html, c.feedback_html) for c in choices)
     last = index == len(case.questions) - 1
     return QuestionView(
         index=index,
         number=index + 1,
         dom_id=dom_id,
         type=question.type,
-        input_type=INPUT_TYPES[question.type],
-        instruction=INSTRUCTIONS[question.type],
+        template=kind.sco_template,
+        instruction=kind.instruction,
         stem_html=_markdown(question.stem) or Markup(""),
         images=tuple(_image_view(case, i, f"{dom_id}-image") for i in question.images),
         choices=choices,
-        correct_choices=tuple(c for c in choices if c.key in question.correct),
-        accepted=question.correct if question.type == "text" else (),
-        max_length=question.max_length,
+        answer=kind.sco_answer(question, choices),
         feedback_correct=_markdown(question.feedback.correct),
         feedback_incorrect=_markdown(question.feedback.incorrect),
         explanation=_markdown(question.feedback.explanation),

@@ -1,8 +1,9 @@
 """How the SCORM player stores a learner's answers in `cmi.suspend_data`.
 
 The player writes `{"v":1,"r":[...]}`: one JSON string per answered question, in
-order (`"a"`, `"ace"`, `"t"`, or the typed text). The validator uses the same rule to
-prove that the largest possible state of a case fits SCORM 1.2's 4096 characters.
+order, each as its kind writes it (`"a"`, `"ace"`, `"t"`, or the typed text). The
+validator uses the same rule to prove that the largest possible state of a case fits
+SCORM 1.2's 4096 characters.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 
 from qtiexport.model import Case, Question
+from qtiexport.questions import kind_of
 
 SUSPEND_DATA_LIMIT = 4096
 STATE_VERSION = 1  # the player refuses a saved state of another version
@@ -24,15 +26,9 @@ def encode_state(responses: list[str]) -> str:
 
 
 def longest_response(question: Question) -> int:
-    """Characters of the longest JSON-encoded response, with its separating comma."""
-    if question.type == "text":
-        # JSON escapes at most double a typed text (quotes and backslashes): the player
-        # drops control characters, the only ones JSON would write as six, and caps the
-        # text at max_length UTF-16 units, which is never more than max_length characters.
-        return 2 * question.max_length + 3
-    if question.type == "multiple":
-        return len(question.choices) + 3
-    return 4
+    """Characters of the longest JSON-encoded response, with its separating comma: each
+    kind knows its own (qtiexport.questions)."""
+    return kind_of(question.type).longest_response(question)
 
 
 def longest_state(case: Case) -> int:

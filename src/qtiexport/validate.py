@@ -7,7 +7,6 @@ in one run. Nothing here writes a file.
 from __future__ import annotations
 
 import contextlib
-import difflib
 import os
 import re
 import time
@@ -21,14 +20,21 @@ from qtiexport.diagnostics import (
     Diagnostic,
     Diagnostics,
     Location,
-    describe_forbidden,
     display_path,
+)
+from qtiexport.fields import (
+    FORBIDDEN_CHARACTER,  # noqa: F401 (part of this module's interface)
+    IDENTIFIER,  # noqa: F401
+    Fields,
+    check_identifier,
+    read_markdown,
+    read_text,
+    suggest,
 )
 from qtiexport.images import ImageFacts, ImageProblem, extension_matches, read_image_facts
 from qtiexport.loader import Node, load_yaml, validation_memory
-from qtiexport.markdown import Markdown, MarkdownMode, render_markdown
+from qtiexport.markdown import Markdown
 from qtiexport.model import (
-    QUESTION_TYPES,
     Case,
     Choice,
     Course,
@@ -39,17 +45,12 @@ from qtiexport.model import (
     markdown_mode,
 )
 from qtiexport.parallel import run_steps, worker_count
+from qtiexport.questions import KIND_KEYS, REGISTRY, kind_of, owners_of
+from qtiexport.questions import NAMES as KIND_NAMES
 from qtiexport.timing import StageTimes
 from qtiexport.tracking import SUSPEND_DATA_LIMIT, longest_state
 
-# Matched whole (fullmatch): `$` would let a final line break through.
-IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
-MAX_IDENTIFIER = 255
-CHOICE_KEY = re.compile(r"[a-z]")
 LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
-MAX_CHOICES = 26
-DEFAULT_MAX_LENGTH = 100
-MAX_TEXT_LENGTH = 255  # SCORM 1.2 caps a fill-in student_response at 255 characters
 
 COURSE_KEYS = (
     "id",
@@ -65,258 +66,10 @@ COURSE_KEYS = (
 CASE_KEYS = ("id", "title", "history", "images", "diagnosis", "teaching", "references", "keywords")
 IMAGE_KEYS = ("id", "file", "series", "caption", "alt", "modality", "annotated", "findings")
 SECTION_KEYS = ("title", "body")
-QUESTION_KEYS = (
-    "id",
-    "type",
-    "stem",
-    "images",
-    "choices",
-    "answer",
-    "shuffle",
-    "points",
-    "scoring",
-    "max_length",
-    "feedback",
-)
-CHOICE_KEYS = ("text", "fixed")
+# Every question has these; its kind declares the rest (qtiexport.questions).
+QUESTION_KEYS = ("id", "type", "stem", "images", *KIND_KEYS, "shuffle", "points", "feedback")
+CHOICE_FEEDBACK_KINDS = " or ".join(f"`{kind.name}`" for kind in REGISTRY if kind.choice_feedback)
 FEEDBACK_KEYS = ("correct", "incorrect", "explanation", "choices")
-SCORINGS = ("all_or_nothing", "partial")
-
-
-def _suggest(word: str, options: tuple[str, ...] | list[str]) -> str:
-    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
-    return f"; did you mean `{close[0]}`?" if close else ""
-
-
-def _kind(node: Node) -> str:
-    if node.is_map:
-        return "a mapping"
-    if node.is_list:
-        return "a list"
-    if node.value is None:
-        return "nothing"
-    if isinstance(node.value, bool):
-        return f"`{node.raw}` (true/false)"
-    if isinstance(node.value, (int, float)):
-        return f"the number `{node.raw}`"
-    text = str(node.value)
-    return f"the text `{text}`" if len(text) <= 40 and "\n" not in text else "text"
-
-
-class Fields:
-    """The keys of one YAML mapping, read with the checks every field needs."""
-
-    def __init__(
-        self,
-        node: Node,
-        what: str,
-        known: tuple[str, ...],
-        required: tuple[str, ...],
-        diags: Diagnostics,
-    ):
-        self.node = node
-        self.diags = diags
-        self.ok = node.is_map
-        self.values: dict[str, Node] = node.value if node.is_map else {}
-        # Name the thing by its id when it has one: "question `q2`", not "a question".
-        own_id = self.values.get("id")
-        generic = what.startswith(("a ", "an "))
-        if generic and own_id is not None and isinstance(own_id.value, str):
-            what = f"{what.removeprefix('a ').removeprefix('an ')} `{own_id.value[:60]}`"
-        self.what = what
-        if not self.ok:
-            diags.error(
-                node.location, f"{what} must be a mapping of `key: value` lines, not {_kind(node)}"
-            )
-            return
-        misspelt = set()
-        for key, where in node.key_locations.items():
-            if key not in known:
-                close = _suggest(key, known)
-                misspelt.update(k for k in required if close.endswith(f"`{k}`?"))
-                hint = close or f" (allowed: {', '.join(known)})"
-                diags.error(where, f"unknown key `{key}` in {what}{hint}")
-        for key in required:
-            # A misspelt key is one mistake; "did you mean" already names the missing key.
-            if key not in self.values and key not in misspelt:
-                diags.error(node.location, f"{what} is missing the required key `{key}`")
-
-    def error(self, key: str, message: str) -> None:
-        self.diags.error(self.where(key), message)
-
-    def where(self, key: str) -> Location:
-        node = self.values.get(key)
-        return node.location if node is not None else self.node.location
-
-    def get(self, key: str) -> Node | None:
-        return self.values.get(key)
-
-    def text(self, key: str) -> str | None:
-        node = self.values.get(key)
-        if node is None:
-            return None
-        return read_text(node, f"`{key}` of {self.what}", self.diags)
-
-    def markdown(self, key: str, owner: type) -> Markdown | None:
-        """The Markdown field `key`, rendered in the mode `owner` declares for it."""
-        node = self.values.get(key)
-        if node is None:
-            return None
-        what = f"`{key}` of {self.what}"
-        return read_markdown(node, what, self.diags, markdown_mode(owner, key))
-
-    def identifier(self, key: str) -> str | None:
-        value = self.text(key)
-        if value is not None and not check_identifier(value, self.where(key), self.diags):
-            return None
-        return value
-
-    def boolean(self, key: str, default: bool) -> bool:
-        node = self.values.get(key)
-        if node is None:
-            return default
-        if not isinstance(node.value, bool):
-            self.diags.error(
-                node.location, f"`{key}` of {self.what} must be true or false, not {_kind(node)}"
-            )
-            return default
-        return node.value
-
-    def number(
-        self, key: str, default: float, low: float, high: float, integer: bool = False
-    ) -> float:
-        node = self.values.get(key)
-        if node is None:
-            return default
-        value = node.value
-        kind = "a whole number" if integer else "a number"
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, (int, float))
-            or (integer and not isinstance(value, int))
-        ):
-            self.diags.error(
-                node.location, f"`{key}` of {self.what} must be {kind}, not {_kind(node)}"
-            )
-            return default
-        if not low <= value <= high or value != value:
-            self.diags.error(
-                node.location,
-                f"`{key}` of {self.what} is {node.raw}; it must be between {low:g} and {high:g}",
-            )
-            return default
-        return value
-
-    def text_list(self, key: str) -> tuple[str, ...]:
-        """A list of texts; a single text stands for a list of one."""
-        node = self.values.get(key)
-        if node is None:
-            return ()
-        if node.is_scalar and node.value is not None:
-            value = read_text(node, f"`{key}` of {self.what}", self.diags)
-            return (value,) if value is not None else ()
-        if not node.is_list:
-            self.diags.error(
-                node.location, f"`{key}` of {self.what} must be a list, not {_kind(node)}"
-            )
-            return ()
-        values = []
-        for item in node.value:
-            value = read_text(item, f"an entry of `{key}` in {self.what}", self.diags)
-            if value is not None:
-                values.append(value)
-        return tuple(values)
-
-    def markdown_list(self, key: str, owner: type) -> tuple[Markdown, ...]:
-        """A list of Markdown texts, each rendered in the mode `owner` declares for `key`;
-        a single text stands for a list of one."""
-        node = self.values.get(key)
-        if node is None:
-            return ()
-        mode = markdown_mode(owner, key)
-        if node.is_scalar and node.value is not None:
-            value = read_markdown(node, f"`{key}` of {self.what}", self.diags, mode)
-            return (value,) if value is not None else ()
-        values = []
-        for item in self.list_of(key):
-            value = read_markdown(item, f"an entry of `{key}` in {self.what}", self.diags, mode)
-            if value is not None:
-                values.append(value)
-        return tuple(values)
-
-    def list_of(self, key: str) -> list[Node]:
-        node = self.values.get(key)
-        if node is None:
-            return []
-        if not node.is_list:
-            self.diags.error(
-                node.location, f"`{key}` of {self.what} must be a list, not {_kind(node)}"
-            )
-            return []
-        return node.value
-
-
-def read_text(node: Node, what: str, diags: Diagnostics) -> str | None:
-    if not node.is_scalar:
-        diags.error(node.location, f"{what} must be text, not {_kind(node)}")
-        return None
-    if node.value is None:
-        diags.error(node.location, f"{what} has no value; write the text after the colon")
-        return None
-    # A title `yes` or a version `1.0` is what the author typed, not a boolean or number.
-    value = node.value if isinstance(node.value, str) else node.raw or ""
-    if not value.strip():
-        diags.error(node.location, f"{what} is empty; write the text or remove the key")
-        return None
-    if (found := FORBIDDEN_CHARACTER.search(value)) is not None:
-        diags.error(_character_location(node, value, found.start()), _forbidden(what, found[0]))
-        # Checks go on without the characters, so one mistake gives one error; nothing
-        # is rendered or written after an error.
-        value = FORBIDDEN_CHARACTER.sub("", value)
-    return value
-
-
-def read_markdown(node: Node, what: str, diags: Diagnostics, mode: MarkdownMode) -> Markdown | None:
-    """A Markdown text, rendered once in the mode it is shown in and checked against the
-    HTML policy; the model keeps that rendering for every package."""
-    value = read_text(node, what, diags)
-    if value is None:
-        return None
-    html, problems = render_markdown(value, mode)
-    for problem in problems:
-        line = node.location.line + problem.line + (1 if _is_block(node) else 0)
-        if node.style == '"':
-            # A `\n` escape is a line of the text but not of the file: name the start.
-            line = node.location.line
-        diags.error(
-            Location(node.location.path, line, node.location.col), f"{what}: {problem.message}"
-        )
-    return Markdown(value, html)
-
-
-# Never in author text: C0 controls but tab and line feed, DEL, C1 controls (lxml refuses
-# the C0 ones; ESC and CSI drive terminals), bidirectional overrides and isolates, which
-# make text read differently from what it is, and the Unicode line and paragraph
-# separators, which JavaScript and many tools read as line breaks.
-FORBIDDEN_CHARACTER = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]"
-)
-
-
-def _forbidden(what: str, character: str) -> str:
-    return f"{what} contains {describe_forbidden(character)}; remove it"
-
-
-def _character_location(node: Node, value: str, offset: int) -> Location:
-    """Where a character of a scalar's text is: exact on one-line values, the line of a
-    block scalar's text otherwise (quoted escapes make columns approximate)."""
-    where = node.location
-    lines_before = value.count("\n", 0, offset)
-    if _is_block(node):
-        return Location(where.path, where.line + 1 + lines_before, where.col)
-    if lines_before == 0 and node.style is None:
-        return Location(where.path, where.line, where.col + offset)
-    return where
 
 
 def _image(
@@ -347,11 +100,6 @@ def _image(
 
 def _natural_key(name: str) -> list[object]:
     return [int(part) if part.isdigit() else part.casefold() for part in re.split(r"(\d+)", name)]
-
-
-def _is_block(node: Node) -> bool:
-    # A block scalar's text starts on the line after its `|` or `>`.
-    return node.style in ("|", ">")
 
 
 WINDOWS_RESERVED = frozenset(
@@ -397,27 +145,6 @@ def _exact_case(folder: Path, parts: tuple[str, ...]) -> bool:
         if part not in os.listdir(current):
             return False
         current = current / part
-    return True
-
-
-def check_identifier(value: str, where: Location, diags: Diagnostics) -> bool:
-    if len(value) > MAX_IDENTIFIER:
-        diags.error(
-            where,
-            f"identifier `{value[:40]}…` is {len(value)} characters long; "
-            f"the standards allow at most {MAX_IDENTIFIER}",
-        )
-        return False
-    if not IDENTIFIER.fullmatch(value):
-        shown = value if len(value) <= 40 else value[:40] + "…"
-        # A line break or tab in an id would otherwise print as a space.
-        shown = shown.translate({10: "\\n", 13: "\\r", 9: "\\t"})
-        diags.error(
-            where,
-            f"`{shown}` is not a valid identifier: it must start with a letter "
-            "or `_` and contain only letters, digits, `_`, `-` and `.`",
-        )
-        return False
     return True
 
 
@@ -594,7 +321,7 @@ class CourseValidator:
                 self.diags.error(
                     entry.location,
                     f"case `{name}` not found: expected "
-                    f"{self.shown(folder / 'case.yaml')}{_suggest(name, known)}",
+                    f"{self.shown(folder / 'case.yaml')}{suggest(name, known)}",
                 )
                 continue
             listed.append((name, folder))
@@ -869,7 +596,7 @@ class CourseValidator:
             ]
             self.diags.error(
                 where,
-                f"image file `{value}` not found in {self.shown(folder)}{_suggest(value, near)}",
+                f"image file `{value}` not found in {self.shown(folder)}{suggest(value, near)}",
             )
             return None
         if not real.is_relative_to(folder.resolve()):
@@ -908,7 +635,7 @@ class CourseValidator:
         return questions
 
     def question(self, node: Node, images: dict[str, Image], declared: set[str]) -> Question | None:
-        f = Fields(node, "a question", QUESTION_KEYS, ("id", "type", "stem", "answer"), self.diags)
+        f = Fields(node, "a question", QUESTION_KEYS, ("id", "type", "stem"), self.diags)
         if not f.ok:
             return None
         qid = f.identifier("id")
@@ -916,13 +643,15 @@ class CourseValidator:
         if qid is not None and (problem := self.claim_question_id(qid, f.where("id"))):
             f.error("id", problem)
         qtype = f.text("type")
-        if qtype is not None and qtype not in QUESTION_TYPES:
+        kind = None
+        if qtype is not None and qtype not in KIND_NAMES:
             f.error(
                 "type",
-                f"unknown question type `{qtype}`{_suggest(qtype, QUESTION_TYPES)}"
-                f" (types: {', '.join(QUESTION_TYPES)})",
+                f"unknown question type `{qtype}`{suggest(qtype, KIND_NAMES)}"
+                f" (types: {', '.join(KIND_NAMES)})",
             )
-            qtype = None
+        elif qtype is not None:
+            kind = kind_of(qtype)
         stem = f.markdown("stem", Question)
         shown_images = []
         for ref in f.list_of("images"):
@@ -937,181 +666,44 @@ class CourseValidator:
                     ref.location,
                     f"{what} shows image `{ref_id}`, which case.yaml "
                     f"does not define (defined: {defined})"
-                    f"{_suggest(ref_id, list(images))}",
+                    f"{suggest(ref_id, list(images))}",
                 )
             else:
                 shown_images.append(images[ref_id])
         points = f.number("points", 1, 0.001, 1000)
         shuffle = f.boolean("shuffle", False)
-        scoring = f.text("scoring") or "all_or_nothing"
-        if scoring not in SCORINGS:
-            f.error("scoring", f"unknown scoring `{scoring}`; use `all_or_nothing` or `partial`")
-        elif "scoring" in f.values and qtype != "multiple":
-            f.error("scoring", "`scoring` applies only to `multiple` questions")
-        max_length = int(
-            f.number("max_length", DEFAULT_MAX_LENGTH, 1, MAX_TEXT_LENGTH, integer=True)
-        )
-        if "max_length" in f.values and qtype not in (None, "text"):
-            f.error("max_length", "`max_length` applies only to `text` questions")
-        choices: tuple[Choice, ...] = ()
-        correct: tuple[str, ...] = ()
-        if qtype in ("single", "multiple"):
-            choices = self.choices(f, what)
-            correct = self.choice_answer(f, what, qtype, choices)
-        elif qtype == "true_false":
-            if "choices" in f.values:
-                f.error(
-                    "choices",
-                    "a `true_false` question has no `choices`; its answer is true or false",
-                )
-            choices = (
-                Choice("true", Markdown("True", Markup("True")), True, None, node.location),
-                Choice("false", Markdown("False", Markup("False")), True, None, node.location),
-            )
-            answer = f.get("answer")
-            if answer is not None:
-                if isinstance(answer.value, bool):
-                    correct = ("true" if answer.value else "false",)
-                else:
-                    self.diags.error(
-                        answer.location,
-                        f"the answer of {what} must be true or false, not {_kind(answer)}",
-                    )
-        elif qtype == "text":
-            if "choices" in f.values:
-                f.error(
-                    "choices",
-                    "a `text` question has no `choices`; list the accepted answers under `answer`",
-                )
-            correct = f.text_list("answer")
-            for accepted in correct:
-                if len(accepted) > max_length:
-                    f.error(
-                        "answer",
-                        f"accepted answer `{accepted[:30]}` is longer than "
-                        f"`max_length` ({max_length})",
-                    )
-            lowered = [a.casefold() for a in correct]
-            if len(set(lowered)) != len(lowered):
-                f.error(
-                    "answer",
-                    "two accepted answers differ only in letter case; answers "
-                    "are compared without case, so keep one",
-                )
-        feedback = self.feedback(f, what, choices if qtype in ("single", "multiple") else ())
-        if (
-            qid is None
-            or qtype is None
-            or stem is None
-            or not correct
-            or (qtype in ("single", "multiple") and not choices)
-        ):
+        answer = None
+        if kind is not None:
+            f.require(*kind.required)
+            own = {key.name for key in kind.keys}
+            for key in f.values:
+                if key in KIND_KEYS and key not in own:
+                    f.error(key, kind.foreign_key(key, owners_of(key)))
+            answer = kind.read(f)
+        choices = answer.choices if answer is not None and kind.choice_feedback else ()
+        feedback, per_choice = self.feedback(f, what, choices)
+        if qid is None or kind is None or stem is None or answer is None:
             return None
-        choices = tuple(
-            Choice(c.key, c.text, c.fixed, feedback[1].get(c.key), c.location) for c in choices
-        )
+        if not kind.complete(answer):
+            return None
         return Question(
             id=qid,
-            type=qtype,
+            type=kind.name,
             stem=stem,
             images=tuple(shown_images),
-            choices=choices,
-            correct=correct,
+            choices=tuple(
+                Choice(c.key, c.text, c.fixed, per_choice.get(c.key), c.location)
+                for c in answer.choices
+            ),
+            correct=answer.correct,
             shuffle=shuffle,
             points=points,
-            scoring=scoring if scoring in SCORINGS else "all_or_nothing",
-            max_length=max_length,
-            feedback=feedback[0],
+            scoring=answer.scoring,
+            max_length=answer.max_length,
+            feedback=feedback,
             location=node.location,
+            details=answer.details,
         )
-
-    def choices(self, f: Fields, what: str) -> tuple[Choice, ...]:
-        node = f.get("choices")
-        if node is None:
-            f.error("type", f"{what} needs `choices` (a: …, b: …)")
-            return ()
-        if not node.is_map:
-            self.diags.error(
-                node.location,
-                f"`choices` of {what} must be a mapping of letters "
-                f"to texts (a: …, b: …), not {_kind(node)}",
-            )
-            return ()
-        count = len(node.value)
-        if count < 2 or count > MAX_CHOICES:
-            self.diags.error(
-                node.location,
-                f"{what} has {count} choice"
-                f"{'s' if count != 1 else ''}; give between 2 and {MAX_CHOICES} "
-                "(SCORM 1.2 reports a choice as one letter a–z)",
-            )
-            return ()
-        choices = []
-        texts: dict[str, str] = {}
-        for key, value in node.value.items():
-            where = node.key_locations[key]
-            if not CHOICE_KEY.fullmatch(key):
-                self.diags.error(where, f"choice key `{key}` must be one lowercase letter a–z")
-                continue
-            fixed = False
-            if value.is_map:
-                cf = Fields(value, f"choice `{key}` of {what}", CHOICE_KEYS, ("text",), self.diags)
-                text = cf.markdown("text", Choice)
-                fixed = cf.boolean("fixed", False)
-            else:
-                text = read_markdown(
-                    value, f"choice `{key}` of {what}", self.diags, markdown_mode(Choice, "text")
-                )
-            if text is None:
-                continue
-            norm = " ".join(text.source.casefold().split())
-            if norm in texts:
-                self.diags.error(
-                    value.location,
-                    f"choices `{texts[norm]}` and `{key}` of {what} "
-                    "have the same text; make each choice different",
-                )
-            texts[norm] = key
-            choices.append(Choice(key, text, fixed, None, value.location))
-        return tuple(choices)
-
-    def choice_answer(
-        self, f: Fields, what: str, qtype: str, choices: tuple[Choice, ...]
-    ) -> tuple[str, ...]:
-        node = f.get("answer")
-        if node is None:
-            return ()
-        keys = [c.key for c in choices]
-        if qtype == "single" and node.is_list:
-            self.diags.error(
-                node.location,
-                f"{what} is `single` and takes one key as its answer;"
-                " use type `multiple` for several correct choices",
-            )
-            return ()
-        items = node.value if node.is_list else [node]
-        if qtype == "multiple" and not items:
-            self.diags.error(
-                node.location,
-                f"{what} is `multiple` and needs at least one correct choice in `answer`",
-            )
-            return ()
-        answer: list[str] = []
-        for item in items:
-            key = read_text(item, f"the answer of {what}", self.diags)
-            if key is None:
-                continue
-            if key in answer:
-                self.diags.error(item.location, f"the answer of {what} names `{key}` twice")
-            elif choices and key not in keys:
-                self.diags.error(
-                    item.location,
-                    f"the answer `{key}` of {what} names no choice; "
-                    f"its choices are {', '.join(keys)}",
-                )
-            else:
-                answer.append(key)
-        return tuple(answer) if len(answer) == len(items) else ()
 
     def feedback(
         self, f: Fields, what: str, choices: tuple[Choice, ...]
@@ -1127,8 +719,8 @@ class CourseValidator:
             if not choices:
                 self.diags.error(
                     choice_node.location,
-                    f"per-choice feedback needs a `single` or "
-                    f"`multiple` question; {what} has no choices",
+                    f"per-choice feedback needs a {CHOICE_FEEDBACK_KINDS} question; "
+                    f"{what} has no choices",
                 )
             elif not choice_node.is_map:
                 self.diags.error(

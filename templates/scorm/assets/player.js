@@ -9,15 +9,19 @@
  * findings, XHTML rendered and checked at build time like the page's own, which
  * findings.js carries so that they are not in the page before the questions are done.
  *
+ * Each question type is a module (question-*.js, loaded after this script) that registers
+ * its behaviour on window.QtiQuestions under the type's name: how it reads, checks,
+ * scores, reports and shows an answer. This script never asks which type a question is.
+ *
  * Saved state (cmi.suspend_data) is {"v":1,"r":[...]}: one string per answered
- * question, in order ("a", "ace", "t"/"f", or the typed text). The build tool proves
- * with the same rule (qtiexport/tracking.py) that it fits SCORM 1.2's 4096 characters.
+ * question, in order, each as its type's module writes it ("a", "ace", "t"/"f", or the
+ * typed text). The build tool proves with the same rule (qtiexport/tracking.py) that it
+ * fits SCORM 1.2's 4096 characters.
  */
 (function () {
   "use strict";
 
   var MAX_PARENT_HOPS = 10;
-  var TRUE_FALSE = { "true": "t", "false": "f" };
   var FINAL_STATUSES = ["passed", "failed", "completed"];
 
   // ------------------------------------------------------------------ helpers
@@ -55,20 +59,6 @@
   function decimal(value) {
     var rounded = Math.round(value * 100) / 100;
     return String(rounded);
-  }
-
-  /** Typed answers are compared trimmed, NFC and in lower case, as scorm.py prepares them. */
-  function normaliseAnswer(text) {
-    var value = text.trim();
-    if (value.normalize) {
-      value = value.normalize("NFC");
-    }
-    return value.toLowerCase();
-  }
-
-  /** Control characters are dropped so that saved text never grows past twice its length. */
-  function cleanTypedText(text, maxLength) {
-    return text.replace(/[\u0000-\u001f\u007f]/g, "").trim().slice(0, maxLength);
   }
 
   function readPlayerData() {
@@ -261,122 +251,37 @@
 
   // ----------------------------------------------------------------- scoring
 
+  /** One question of the page; its type's module (window.QtiQuestions) does the rest. */
   function Question(spec, article) {
     this.spec = spec;
+    this.kind = window.QtiQuestions[spec.type];
     this.article = article;
     this.form = article.querySelector(".answer-form");
-    this.fieldset = article.querySelector("fieldset");
-    this.textInput = article.querySelector("input[type=text]");
     this.feedback = article.querySelector(".feedback");
     this.nextButton = article.querySelector(".next-button");
     this.heading = article.querySelector(".question-heading");
     this.error = article.querySelector(".form-error");
-    this.choiceInputs = Array.prototype.slice.call(
-      article.querySelectorAll("input[type=radio], input[type=checkbox]")
-    );
     this.shownAt = null;
+    this.kind.setup(this);
   }
 
-  /** The chosen keys as a state code ("ace", "t"), "" when nothing is chosen. */
+  /** The answer given as its state code ("ace", "t", typed text), "" when there is none. */
   Question.prototype.readCode = function () {
-    if (this.spec.type === "text") {
-      return cleanTypedText(this.textInput.value, this.spec.maxLength);
-    }
-    var keys = this.choiceInputs
-      .filter(function (input) {
-        return input.checked;
-      })
-      .map(function (input) {
-        return input.value;
-      });
-    return this.codeOf(keys);
-  };
-
-  Question.prototype.codeOf = function (keys) {
-    if (this.spec.type === "true_false") {
-      return keys.map(function (key) {
-        return TRUE_FALSE[key];
-      }).join("");
-    }
-    return keys.slice().sort().join("");
-  };
-
-  /** The choice keys a state code stands for. */
-  Question.prototype.keysOf = function (code) {
-    if (this.spec.type === "true_false") {
-      return code === "t" ? ["true"] : code === "f" ? ["false"] : [];
-    }
-    return code.split("");
+    return this.kind.read(this);
   };
 
   /** Whether a saved code is one this question could have produced. */
   Question.prototype.accepts = function (code) {
-    if (typeof code !== "string" || code === "") {
-      return false;
-    }
-    if (this.spec.type === "text") {
-      return code.length <= this.spec.maxLength && code === cleanTypedText(code, this.spec.maxLength);
-    }
-    if (this.spec.type === "true_false") {
-      return code === "t" || code === "f";
-    }
-    var keys = this.choiceInputs.map(function (input) {
-      return input.value;
-    });
-    var chosen = code.split("");
-    if (this.spec.type === "single" && chosen.length !== 1) {
-      return false;
-    }
-    return chosen.every(function (key, index) {
-      return keys.indexOf(key) >= 0 && (index === 0 || chosen[index - 1] < key);
-    });
+    return typeof code === "string" && code !== "" && this.kind.accepts(this, code);
   };
 
   Question.prototype.points = function (code) {
-    var spec = this.spec;
-    if (spec.type === "text") {
-      return spec.accepted.indexOf(normaliseAnswer(code)) >= 0 ? spec.points : 0;
-    }
-    if (spec.choiceValues) {
-      var sum = 0;
-      code.split("").forEach(function (key) {
-        sum += spec.choiceValues[key] || 0;
-      });
-      return Math.min(spec.points, Math.max(0, sum));
-    }
-    return code === spec.correct ? spec.points : 0;
+    return this.kind.points(this, code);
   };
 
   /** cmi.interactions.n.student_response in SCORM 1.2's format for the type. */
   Question.prototype.studentResponse = function (code) {
-    if (this.spec.type === "multiple") {
-      return code.split("").join(",");
-    }
-    return code;
-  };
-
-  /** Shuffle the choices that are not fixed, keeping fixed ones where they are. */
-  Question.prototype.shuffle = function (fixedKeys) {
-    var fieldset = this.fieldset;
-    var choices = Array.prototype.slice.call(fieldset.querySelectorAll(".choice"));
-    var movable = choices.filter(function (choice) {
-      return fixedKeys.indexOf(choice.getAttribute("data-key")) < 0;
-    });
-    var order = movable.slice();
-    for (var i = order.length - 1; i > 0; i -= 1) {
-      var j = Math.floor(Math.random() * (i + 1));
-      var swap = order[i];
-      order[i] = order[j];
-      order[j] = swap;
-    }
-    var placeholders = movable.map(function (choice) {
-      var marker = document.createComment("choice");
-      fieldset.replaceChild(marker, choice);
-      return marker;
-    });
-    placeholders.forEach(function (marker, index) {
-      fieldset.replaceChild(order[index], marker);
-    });
+    return this.kind.studentResponse(this, code);
   };
 
   // ------------------------------------------------------------------ player
@@ -415,9 +320,6 @@
       question.form.addEventListener("change", function () {
         question.error.hidden = true;
       });
-      if (question.spec.shuffle && question.fieldset) {
-        question.shuffle(question.spec.fixed || []);
-      }
     });
     // Whatever way the page goes away, the LMS hears LMSFinish once. The unload listener
     // also keeps the page out of the back/forward cache, where it would come back
@@ -562,11 +464,9 @@
     }
     var code = question.readCode();
     if (code === "") {
-      question.error.textContent = question.spec.type === "text"
-        ? "Type an answer first."
-        : "Choose an answer first.";
+      question.error.textContent = question.kind.emptyMessage;
       question.error.hidden = false;
-      (question.textInput || question.choiceInputs[0]).focus();
+      question.kind.focusTarget(question).focus();
       return;
     }
     var answeredAt = new Date();
@@ -589,37 +489,7 @@
     question.article.classList.add("answered");
     question.error.hidden = true;
 
-    if (spec.type === "text") {
-      question.textInput.value = code;
-      question.textInput.disabled = true;
-      var mark = byId(question.article.id + "-text-mark");
-      mark.textContent = correct ? "✓ Accepted" : "✗ Not accepted";
-      mark.className = "text-verdict " + (correct ? "is-correct" : "is-wrong");
-      mark.hidden = false;
-    } else {
-      var chosen = question.keysOf(code);
-      var right = question.keysOf(spec.correct);
-      question.choiceInputs.forEach(function (input) {
-        var key = input.value;
-        var choice = input.closest(".choice");
-        var markText = "";
-        input.checked = chosen.indexOf(key) >= 0;
-        if (input.checked && right.indexOf(key) >= 0) {
-          choice.classList.add("is-correct");
-          markText = "✓ your answer, correct";
-        } else if (input.checked) {
-          choice.classList.add("is-wrong");
-          markText = "✗ your answer, incorrect";
-        } else if (right.indexOf(key) >= 0) {
-          choice.classList.add("is-correct");
-          markText = "✓ correct answer";
-        }
-        var markElement = choice.querySelector(".choice-mark");
-        markElement.textContent = markText ? "(" + markText + ")" : "";
-        markElement.hidden = !markText;
-      });
-      question.fieldset.disabled = true;
-    }
+    question.kind.show(question, code, correct);
 
     var verdict = byId(question.article.id + "-verdict");
     if (correct) {
@@ -634,7 +504,7 @@
     Array.prototype.forEach.call(question.feedback.querySelectorAll("[data-when]"), function (block) {
       block.hidden = block.getAttribute("data-when") !== (correct ? "correct" : "incorrect");
     });
-    var chosenKeys = spec.type === "text" ? [] : question.keysOf(code);
+    var chosenKeys = question.kind.chosenKeys(question, code);
     Array.prototype.forEach.call(question.feedback.querySelectorAll("[data-choice]"), function (block) {
       block.hidden = chosenKeys.indexOf(block.getAttribute("data-choice")) < 0;
     });
@@ -813,12 +683,18 @@
     }
   };
 
-  var player = new Player(readPlayerData());
-  player.start();
-  // For the test LMS and for authors poking at the page: read-only facts, no controls.
-  window.qtiexportPlayer = {
-    responses: function () {
-      return player.responses.slice();
-    }
-  };
+  // The question modules load after this script (in name order, all deferred): start
+  // once every one has registered.
+  document.addEventListener("DOMContentLoaded", function () {
+    var player = new Player(readPlayerData());
+    player.start();
+    // For the test LMS and for authors poking at the page: read-only facts, no controls.
+    window.qtiexportPlayer = {
+      responses: function () {
+        return player.responses.slice();
+      }
+    };
+  });
+
+  window.QtiQuestions = window.QtiQuestions || {};
 })();

@@ -1,0 +1,56 @@
+"""The packages are the same bytes as recorded: a refactoring changes no output.
+
+Each course below is built into both zips in one process (QTIEXPORT_WORKERS=1) with
+SOURCE_DATE_EPOCH unset (every entry gets the fixed date), and the SHA-256 of each zip
+must equal the digest recorded here. The seed course is content/; the fixture
+tests/fixtures/every-option/ holds every question type with every option (shuffle, fixed
+choices, partial scoring, max_length, feedback of every kind and per choice, single
+images, an annotated image, an image series with findings, SVG, tables).
+
+The digests change only when the output changes on purpose (a template, the player, a
+rendering rule, the fixture, or a library that writes bytes: Pillow, lxml, zlib). Then
+look at what changed (build before and after, then `diff -r` the unzipped trees), and
+re-record with
+
+    QTIEXPORT_RECORD_DIGESTS=1 python3 -m pytest tests/test_packages_unchanged.py -q -s
+
+which prints the new digests to paste into DIGESTS below (the test fails while recording,
+so a recording run never passes for a check).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+from conftest import CONTENT, FIXTURES
+
+COURSES = {"seed": CONTENT, "every-option": FIXTURES / "every-option"}
+DIGESTS = {
+    ("seed", "scorm12"): "dc8fd8b26fb3dbaaab70ddde4376560d29f4ff18678c6acc95250c411c1c45a4",
+    ("seed", "qti21"): "a34e378263d6f2e6f627ea0b0234f3aabb9be545b919e81397c2bd5cb443ab27",
+    ("every-option", "scorm12"): "5e7f7f45c2a55a99404b3e5389db243bc62e1572fb437251aa511467d43d0da1",
+    ("every-option", "qti21"): "c8e50c8f1f53a81e9e09ce240159e462de8165ac7e4273970942394cac9a4a45",
+}
+RECORDING = os.environ.get("QTIEXPORT_RECORD_DIGESTS") == "1"
+
+
+@pytest.mark.parametrize("name", COURSES)
+def test_the_packages_are_the_recorded_bytes(name: str, run_cli, tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("QTIEXPORT_WORKERS", "1")
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    result = run_cli("build", str(COURSES[name]), "-o", str(tmp_path))
+    assert result.exit_code == 0, result.output + result.stderr
+    zips = sorted(tmp_path.glob("*.zip"))
+    assert [z.name.rsplit("-", 1)[1] for z in zips] == ["qti21.zip", "scorm12.zip"]
+    found = {
+        (name, z.stem.rsplit("-", 1)[1]): hashlib.sha256(z.read_bytes()).hexdigest() for z in zips
+    }
+    if RECORDING:
+        for key, digest in sorted(found.items()):
+            print(f"    {key!r}: {digest!r},")
+        pytest.fail("digests printed for recording; paste them into DIGESTS")
+    assert found == {key: DIGESTS[key] for key in found}
