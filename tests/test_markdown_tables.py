@@ -11,7 +11,7 @@ from lxml import etree
 from lms.radiology_course import CASE_ID, make_radiology_course
 from qtiexport.markdown import _nh3_clean, _parse_html, _policy_findings, render_markdown
 from qtiexport.model import Course
-from qtiexport.qti import render_qti_package
+from qtiexport.qti import item_href, render_qti_package
 from qtiexport.schemas import SchemaSet
 from qtiexport.scorm import render_sco
 from qtiexport.validate import validate_course
@@ -111,10 +111,10 @@ def test_tables_in_qti_items_and_tests_are_valid_xhtml_tables(
         if name.endswith(".xml"):
             schema = "qti-manifest" if name == "imsmanifest.xml" else "qti"
             assert schema_set.problems(name, schema, data) == [], name
-    first = etree.fromstring(files["item-q1.xml"])
+    first = etree.fromstring(files[item_href(*course.question("q1"))])
     history = first.xpath("//q:itemBody/q:div[@class='case']/q:table", namespaces=QTI)
     assert [headers(t, "q", QTI) for t in history] == [[(n, "col") for n in STAGES]]
-    fourth = etree.fromstring(files["item-q4.xml"])
+    fourth = etree.fromstring(files[item_href(*course.question("q4"))])
     stem = fourth.xpath("//q:itemBody/q:div[@class='stem']/q:table", namespaces=QTI)
     assert [headers(t, "q", QTI) for t in stem] == [[("Phase", "col"), ("Rim", "col")]]
     for identifier in ("general_feedback", "choice-a"):

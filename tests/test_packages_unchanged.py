@@ -30,10 +30,10 @@ from conftest import CONTENT, FIXTURES
 
 COURSES = {"seed": CONTENT, "every-option": FIXTURES / "every-option"}
 DIGESTS = {
-    ("seed", "scorm12"): "dc8fd8b26fb3dbaaab70ddde4376560d29f4ff18678c6acc95250c411c1c45a4",
-    ("seed", "qti21"): "a34e378263d6f2e6f627ea0b0234f3aabb9be545b919e81397c2bd5cb443ab27",
-    ("every-option", "scorm12"): "5e7f7f45c2a55a99404b3e5389db243bc62e1572fb437251aa511467d43d0da1",
-    ("every-option", "qti21"): "c8e50c8f1f53a81e9e09ce240159e462de8165ac7e4273970942394cac9a4a45",
+    ("seed", "scorm12"): "75f3797ff0db598449a5fcc373a3789452a2c0bc0cf8be4389658d1c32b63e30",
+    ("seed", "qti21"): "71dcc80c193429b5f950e1fb8f10e95316d4fd0e01116534aee831a7fa92e43b",
+    ("every-option", "scorm12"): "3f3bbfe6c2a12a7130baaabca766dc9bc984d9df7ad1869a02758f7b1df97327",
+    ("every-option", "qti21"): "73c97cc05b8463da6fe3b4ead985c075b323154eee473121719e6fca69d3e696",
 }
 RECORDING = os.environ.get("QTIEXPORT_RECORD_DIGESTS") == "1"
 

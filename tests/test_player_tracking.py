@@ -7,6 +7,7 @@ accepted all of it.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,6 +32,7 @@ CMI_TIMESPAN = re.compile(r"^\d{2,4}:\d{2}:\d{2}(\.\d{1,2})?$")
 CMI_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,2})?$")
 WRONG_TWICE = {**SEED_KEYS, "q2": "a", "q4": "d"}  # 3 of 5 right: 60 %
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+MULTI_DOT_PARTIAL = hashlib.sha256(b"types.multi.partial").hexdigest()[:12]
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +72,8 @@ def test_correct_answers_pass_with_full_score(lms: LmsSession, server: LmsServer
     assert cmi["core"]["lesson_status"] == "passed"
     assert cmi["core"]["score"] == {"raw": "100", "min": "0", "max": "100"}
     interactions = [cmi["interactions"][str(n)] for n in range(len(cmi["interactions"]))]
-    assert [i["id"] for i in interactions] == list(SEED_KEYS)
+    # Named with the case: another case's q1 is another interaction.
+    assert [i["id"] for i in interactions] == [f"{SEED_CASE}__{q}" for q in SEED_KEYS]
     assert [i["student_response"] for i in interactions] == list(SEED_KEYS.values())
     assert [i["correct_responses"]["0"]["pattern"] for i in interactions] == list(
         SEED_KEYS.values()
@@ -178,12 +181,13 @@ def test_every_question_type_reports_in_scorm_12_formats(
     cmi = lms.cmi()
     rows = [cmi["interactions"][str(n)] for n in range(6)]
     assert [(r["id"], r["type"], r["student_response"], r["result"]) for r in rows] == [
-        ("single_q", "choice", "b", "wrong"),
-        ("multi-all", "choice", "a,c", "correct"),
-        ("multi_partial", "choice", "a,b", "wrong"),
-        ("multi_partial_2", "choice", "a,d", "wrong"),  # `multi.partial`, made CMI-safe
-        ("tf", "true-false", "f", "correct"),
-        ("typed", "fill-in", "Tumoral CALCINOSIS", "correct"),
+        ("types__single_q", "choice", "b", "wrong"),
+        ("types__multi-all", "choice", "a,c", "correct"),
+        ("types__multi_partial", "choice", "a,b", "wrong"),
+        # `multi.partial`, made CMI-safe: a digest keeps it apart from `multi_partial`.
+        (f"types__multi_partial___{MULTI_DOT_PARTIAL}", "choice", "a,d", "wrong"),
+        ("types__tf", "true-false", "f", "correct"),
+        ("types__typed", "fill-in", "Tumoral CALCINOSIS", "correct"),
     ]
     assert [r["correct_responses"]["0"]["pattern"] for r in rows] == [
         "a",

@@ -42,8 +42,8 @@ def package(course: Course) -> dict[str, bytes]:
     return {entry.name: entry.read() for entry in render_qti_package(course)}
 
 
-def item_of(files: dict[str, bytes], question: Question) -> etree._Element:
-    return etree.fromstring(files[item_href(question)])
+def item_of(files: dict[str, bytes], case: Case, question: Question) -> etree._Element:
+    return etree.fromstring(files[item_href(case, question)])
 
 
 def words(element: etree._Element) -> str:
@@ -57,11 +57,10 @@ def test_every_document_is_valid_against_the_official_schemas(folder: Path, sche
     course = validate_course(folder)
     entries = render_qti_package(course)
     checked = {e.name: e.schema for e in entries if e.schema}
-    questions = [q for case in course.cases for q in case.questions]
     assert checked == {
         "imsmanifest.xml": "qti-manifest",
         **{assessment_test_href(case): "qti" for case in course.cases},
-        **{item_href(q): "qti" for q in questions},
+        **{item_href(case, q): "qti" for case in course.cases for q in case.questions},
     }
     for entry in entries:
         if entry.schema:
@@ -85,7 +84,8 @@ def run_pyslet(item_xml: bytes, response) -> tuple[float, set[str]]:
     state = qti_variables.ItemSessionState(item)
     state.begin_session()
     state.begin_attempt()
-    state["RESPONSE"].set_value(response)
+    # The item's one response variable (true_false names it TF_RESPONSE for Canvas).
+    state[item.ResponseDeclaration[0].identifier].set_value(response)
     state.end_attempt()
     feedback = state["FEEDBACK"].value
     return state["SCORE"].value, set(feedback) if feedback else set()
@@ -192,7 +192,7 @@ def assert_pyslet_scores_as_intended(course: Course) -> int:
     checked = 0
     for case in course.cases:
         for question in case.questions:
-            item_xml = files[item_href(question)]
+            item_xml = files[item_href(case, question)]
             item = etree.fromstring(item_xml)
             for response in every_response(question):
                 score, feedback = run_pyslet(item_xml, response)
@@ -210,20 +210,20 @@ def test_unanswered_items_score_zero(all_types: Course) -> None:
     files = package(all_types)
     for case in all_types.cases:
         for question in case.questions:
-            score, feedback = run_pyslet(files[item_href(question)], None)
+            score, feedback = run_pyslet(files[item_href(case, question)], None)
             assert score == 0.0 and "incorrect" in feedback, question.id
 
 
 def test_default_feedback_names_the_right_answer(all_types: Course) -> None:
     """Without an author's text, a wrong answer is told the right one."""
     files = package(all_types)
-    multiple_all = all_types.question("multiple_all")[1]
-    text = shown_text(item_of(files, multiple_all), {"incorrect"})
+    multiple_all = all_types.question("multiple_all")
+    text = shown_text(item_of(files, *multiple_all), {"incorrect"})
     assert text == "Incorrect. The correct answer: (a) One; (c) Three."
-    text_answers = all_types.question("text_answers")[1]
-    text = shown_text(item_of(files, text_answers), {"incorrect"})
+    text_answers = all_types.question("text_answers")
+    text = shown_text(item_of(files, *text_answers), {"incorrect"})
     assert text == "Incorrect. Accepted answers: Sedimentation sign, liquid calcium."
-    assert shown_text(item_of(files, text_answers), {"correct"}) == "Correct."
+    assert shown_text(item_of(files, *text_answers), {"correct"}) == "Correct."
 
 
 # --- what a platform reads --------------------------------------------------------------
@@ -233,7 +233,7 @@ def test_response_declarations_and_processing(all_types: Course) -> None:
     files = package(all_types)
     for case in all_types.cases:
         for question in case.questions:
-            item = item_of(files, question)
+            item = item_of(files, case, question)
             declaration = item.find(f"{QTI}responseDeclaration")
             correct = [v.text for v in declaration.iterfind(f"{QTI}correctResponse/{QTI}value")]
             mapping = {
@@ -265,14 +265,14 @@ def test_item_body(all_types: Course) -> None:
     files = package(all_types)
     case = all_types.cases[0]
     single = case.questions[0]
-    item = item_of(files, single)
-    assert item.get("identifier") == "single_options"
+    item = item_of(files, case, single)
+    assert item.get("identifier") == "every-type.single_options"
     assert item.get("{http://www.w3.org/XML/1998/namespace}lang") == "en-GB"
     interaction = item.find(f".//{QTI}choiceInteraction")
     assert (interaction.get("shuffle"), interaction.get("maxChoices")) == ("true", "1")
     fixed = {c.get("identifier"): c.get("fixed") for c in interaction.iter(f"{QTI}simpleChoice")}
     assert fixed == {"a": "false", "b": "false", "c": "false", "d": "true"}
-    multiple = item_of(files, all_types.question("multiple_all")[1])
+    multiple = item_of(files, *all_types.question("multiple_all"))
     assert multiple.find(f".//{QTI}choiceInteraction").get("maxChoices") == "0"
     assert multiple.find(f".//{QTI}choiceInteraction").get("shuffle") == "false"
     # The case history and every case image open the first item, in the QTI namespace;
@@ -286,10 +286,13 @@ def test_item_body(all_types: Course) -> None:
     for element in item.iter(f"{QTI}itemBody"):
         for child in element.iter():
             assert etree.QName(child).namespace == QTI_NS
-    later = item_of(files, case.questions[1])
+    later = item_of(files, case, case.questions[1])
     assert later.find(f".//{QTI}div[@class='case']") is None
-    text_entry = item_of(files, all_types.question("text_answers")[1])
-    assert text_entry.find(f".//{QTI}textEntryInteraction").get("expectedLength") == "40"
+    # Several accepted answers: a one-line extended text, which Canvas imports with all
+    # of them (tests/test_canvas_import.py).
+    text_entry = item_of(files, *all_types.question("text_answers"))
+    extended = text_entry.find(f".//{QTI}extendedTextInteraction")
+    assert (extended.get("expectedLength"), extended.get("expectedLines")) == ("40", "1")
     modal = [m.get("identifier") for m in item.iter(f"{QTI}modalFeedback")]
     assert modal == ["correct", "incorrect", "choice-a", "choice-c", "general_feedback"]
 
@@ -331,7 +334,7 @@ def test_feedback_identifiers_survive_canvas_import(all_types: Course) -> None:
 
     for case in all_types.cases:
         for question in case.questions:
-            for modal in item_of(files, question).iter(f"{QTI}modalFeedback"):
+            for modal in item_of(files, case, question).iter(f"{QTI}modalFeedback"):
                 identifier = modal.get("identifier")
                 wanted = {"correct": "correct", "incorrect": "incorrect"}.get(identifier)
                 if identifier == "general_feedback":
@@ -350,7 +353,7 @@ def test_test_is_linear_individual_and_totals_score(all_types: Course) -> None:
     assert len(sections) == 1
     refs = sections[0].findall(f"{QTI}assessmentItemRef")
     assert [(r.get("identifier"), r.get("href")) for r in refs] == [
-        (q.id, item_href(q)) for q in case.questions
+        (f"every-type.{q.id}", item_href(case, q)) for q in case.questions
     ]
     # Canvas takes each question's points from the weight; nothing else applies it.
     assert [r.find(f"{QTI}weight").get("value") for r in refs] == ["2", "1", "3", "1", "1", "1.5"]
@@ -367,14 +370,15 @@ def test_test_is_linear_individual_and_totals_score(all_types: Course) -> None:
 
 
 def test_test_identifiers_differ_from_question_ids(all_types: Course) -> None:
-    """Questions named `part` and `section` leave the test part and section other names."""
+    """Questions named `part` and `section` are named with their case, and leave those
+    names to the test part and section."""
     case = all_types.cases[1]
     test = etree.fromstring(package(all_types)[assessment_test_href(case)])
     structural = [
         e.get("identifier")
         for e in test.iter(f"{QTI}testPart", f"{QTI}assessmentSection", f"{QTI}assessmentItemRef")
     ]
-    assert structural == ["part-2", "section-2", "part", "section"]
+    assert structural == ["part", "section", f"{case.id}.part", f"{case.id}.section"]
     assert test.find(f"{QTI}testFeedback") is None  # no teaching, no diagnosis
 
 
@@ -389,14 +393,18 @@ def test_manifest_lists_every_file_with_dependencies(all_types: Course) -> None:
         assessment_test_href(case),
     )
     deps = [d.get("identifierref") for d in test.iter(f"{CP}dependency")]
-    assert deps == [f"item-{q.id}" for q in case.questions] + ["media-every-type"]
+    assert deps == [f"item-every-type.{q.id}" for q in case.questions] + ["media-every-type"]
     for dep in (d for r in resources.values() for d in r.iter(f"{CP}dependency")):
         assert dep.get("identifierref") in resources
-    for question in (q for c in all_types.cases for q in c.questions):
-        item = resources[f"item-{question.id}"]
-        assert (item.get("type"), item.get("href")) == ("imsqti_item_xmlv2p1", item_href(question))
-        assert [f.get("href") for f in item.iter(f"{CP}file")] == [item_href(question)]
-        kind = "textEntryInteraction" if question.type == "text" else "choiceInteraction"
+    for question_case, question in ((c, q) for c in all_types.cases for q in c.questions):
+        item = resources[f"item-{question_case.id}.{question.id}"]
+        href = item_href(question_case, question)
+        assert (item.get("type"), item.get("href")) == ("imsqti_item_xmlv2p1", href)
+        assert [f.get("href") for f in item.iter(f"{CP}file")] == [href]
+        kind = "choiceInteraction"
+        if question.type == "text":
+            several = len(question.correct) > 1
+            kind = "extendedTextInteraction" if several else "textEntryInteraction"
         assert item.findtext(f".//{QTI_META}interactionType") == kind
         assert item.findtext(f".//{QTI_META}toolName") == "qtiexport"
         assert item.findtext(f".//{QTI_META}toolVersion")
@@ -422,7 +430,7 @@ def test_every_seed_line_is_in_the_package(seed_course: Course) -> None:
     assert not missing
     assert set(seed.questions) == {q.id for q in seed_course.cases[0].questions}
     for qid, stem in seed.questions.items():
-        item = item_of(files, seed_course.question(qid)[1])
+        item = item_of(files, *seed_course.question(qid))
         assert stem in words(item.find(f"{QTI}itemBody/{QTI}div[@class='stem']"))
         choices = {c.get("identifier"): words(c) for c in item.iter(f"{QTI}simpleChoice")}
         assert choices == seed.choices[qid]
@@ -547,7 +555,7 @@ def test_a_series_shows_its_first_slice_and_says_so(tmp_path: Path) -> None:
     course = validate_course(make_radiology_course(tmp_path / "course"))
     files = package(course)
     rubric = etree.fromstring(files[f"test-{CASE_ID}.xml"]).find(f".//{QTI}rubricBlock")
-    item = etree.fromstring(files["item-q2.xml"])  # q2 shows the series
+    item = etree.fromstring(files[f"item-{CASE_ID}.q2.xml"])  # q2 shows the series
     for where in (rubric, item):
         figure = [
             f
@@ -565,7 +573,7 @@ def test_findings_and_references_close_the_last_item_and_the_test(tmp_path: Path
     course = validate_course(make_radiology_course(tmp_path / "course"))
     case = course.cases[0]
     files = package(course)
-    last = etree.fromstring(files[item_href(case.questions[-1])])
+    last = etree.fromstring(files[item_href(case, case.questions[-1])])
     general = last.find(f"{QTI}modalFeedback[@identifier='general_feedback']")
     test_feedback = etree.fromstring(files[f"test-{CASE_ID}.xml"]).find(f"{QTI}testFeedback")
     for feedback in (general, test_feedback):
@@ -586,4 +594,4 @@ def test_findings_and_references_close_the_last_item_and_the_test(tmp_path: Path
             ("https://example.org/review", "A review")
         ]
     for question in case.questions[:-1]:  # findings would give the answers away
-        assert b"calcified mass in the soft tissue" not in files[item_href(question)]
+        assert b"calcified mass in the soft tissue" not in files[item_href(case, question)]

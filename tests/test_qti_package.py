@@ -103,7 +103,7 @@ def test_a_broken_renderer_leaves_the_previous_zip_intact(
     result = build(run_cli, CONTENT, out, "--schemas", str(schema_set.folder))
     assert result.exit_code == 1
     first = result.stderr.splitlines()[0]
-    assert first.startswith("qti21/item-q1.xml:") and "blink" in first
+    assert first.startswith("qti21/item-tumoral-calcinosis.q1.xml:") and "blink" in first
     assert "nothing was written" in result.stderr
     assert_failed_build_changed_nothing(out, before)
 
@@ -126,7 +126,7 @@ def test_a_stricter_schema_folder_fails_the_build_and_keeps_the_zip(
     assert result.exit_code == 1
     violations = [line for line in result.stderr.splitlines() if line.endswith("[schema]")]
     assert {line.split(":")[0] for line in violations} == {
-        f"qti21/item-q{n}.xml" for n in range(1, 6)
+        f"qti21/item-tumoral-calcinosis.q{n}.xml" for n in range(1, 6)
     }
     assert_failed_build_changed_nothing(out, before)
 
@@ -158,7 +158,7 @@ def test_long_identifiers_give_short_file_names(tmp_path: Path) -> None:
     )
     questions.write_text(text, encoding="utf-8")
     course = validate_course(course_folder)
-    names = [item_href(course.question(i)[1]) for i in long_ids]
+    names = [item_href(*course.question(i)) for i in long_ids]
     assert all(len(n) <= 100 for n in names) and names[0] != names[1]
     from qtiexport.build import build_course
 

@@ -183,24 +183,30 @@ def test_the_editor_schema_carries_each_kinds_part() -> None:
 
 @pytest.fixture(scope="module")
 def examples():
-    """A question of every kind, from the fixture that uses every type and option."""
-    course = validate_course(EVERY_OPTION)
-    found: dict[str, tuple[Any, Question]] = {}
-    for case in course.cases:
-        for question in case.questions:
-            found.setdefault(question.type, (case, question))
-    assert set(found) == set(NAMES), "tests/fixtures/every-option lacks a question type"
-    return course, found
+    """A question of every kind, from the fixture that uses every type and option, or
+    from a later kind's own fixture (tests/fixtures/question-<name>/)."""
+    found: dict[str, tuple[Any, Any, Question]] = {}
+    for folder in [EVERY_OPTION, *sorted(FIXTURES.glob("question-*"))]:
+        course = validate_course(folder)
+        for case in course.cases:
+            for question in case.questions:
+                found.setdefault(question.type, (course, case, question))
+    return found
+
+
+def example_of(kind: QuestionKind, examples) -> tuple[Any, Any, Question]:
+    assert kind.name in examples, f"`{kind.name}` is in no fixture"
+    return examples[kind.name]
 
 
 @pytest.mark.parametrize("kind", REGISTRY, ids=NAMES)
 def test_each_kinds_qti_partial_renders_its_interaction(kind: QuestionKind, examples) -> None:
-    course, found = examples
-    case, question = found[kind.name]
+    course, case, question = example_of(kind, examples)
     item = etree.fromstring(render_item(course, case, question))
-    interactions = item.findall(f"{QTI}itemBody//{QTI}{kind.qti_interaction_type}")
-    assert [i.get("responseIdentifier") for i in interactions] == ["RESPONSE"]
+    interactions = item.findall(f"{QTI}itemBody//{QTI}{kind.qti_interaction_of(question)}")
     declaration = item.find(f"{QTI}responseDeclaration")
+    assert declaration.get("identifier") == kind.qti_response(question).identifier
+    assert [i.get("responseIdentifier") for i in interactions] == [declaration.get("identifier")]
     assert declaration.get("cardinality") == kind.qti_response(question).cardinality
     condition = item.find(f"{QTI}responseProcessing/{QTI}responseCondition/{QTI}responseIf")
     assert len(condition) >= 2  # the kind's condition, then what a right answer sets
@@ -208,8 +214,7 @@ def test_each_kinds_qti_partial_renders_its_interaction(kind: QuestionKind, exam
 
 @pytest.mark.parametrize("kind", REGISTRY, ids=NAMES)
 def test_each_kinds_player_partial_and_state_render(kind: QuestionKind, examples) -> None:
-    course, found = examples
-    case, question = found[kind.name]
+    course, case, question = example_of(kind, examples)
     index = case.questions.index(question)
     page = render_sco(course, case)
     article = page.split(f'id="question-{index + 1}"', 1)[1].split("</article>", 1)[0]

@@ -19,9 +19,9 @@ def test_render_prints_the_item_as_the_package_carries_it(run_cli, seed_course) 
     assert result.stdout.startswith('<?xml version="1.0" encoding="UTF-8"?>\n<assessmentItem')
     assert "\x1b[" not in result.stdout  # no colour when not on a terminal
     printed = etree.fromstring(result.stdout.encode())
-    assert printed.get("identifier") == "q4"
+    assert printed.get("identifier") == "tumoral-calcinosis.q4"
     packaged = {e.name: e for e in render_qti_package(seed_course)}
-    packaged_item = etree.fromstring(packaged[item_href(seed_course.question("q4")[1])].read())
+    packaged_item = etree.fromstring(packaged[item_href(*seed_course.question("q4"))].read())
     # The same document: only whitespace between block elements differs.
     assert etree.tostring(printed, method="c14n2", strip_text=True) == etree.tostring(
         packaged_item, method="c14n2", strip_text=True
@@ -90,3 +90,37 @@ def test_content_errors_are_reported_like_validate(run_cli, tmp_path) -> None:
 def test_missing_folder_is_a_usage_error(run_cli, tmp_path) -> None:
     result = run_cli("render", str(tmp_path / "nowhere"), "q1")
     assert result.exit_code == 2
+
+
+def two_cases_numbered_alike(tmp_path) -> str:
+    """The minimal course and a copy of its case, c2: both number their questions q1…"""
+    course = tmp_path / "course"
+    shutil.copytree(FIXTURES / "minimal", course)
+    shutil.copytree(course / "cases/c1", course / "cases/c2")
+    case_file = course / "cases/c2/case.yaml"
+    case_file.write_text(case_file.read_text().replace("id: c1", "id: c2"))
+    (course / "course.yaml").write_text((course / "course.yaml").read_text() + "  - c2\n")
+    return str(course)
+
+
+def test_a_question_is_named_with_its_case(run_cli, tmp_path) -> None:
+    course = two_cases_numbered_alike(tmp_path)
+    for case in ("c1", "c2"):
+        result = run_cli("render", course, f"{case}/q1")
+        assert result.exit_code == 0, result.stderr
+        assert etree.fromstring(result.stdout.encode()).get("identifier") == f"{case}.q1"
+
+
+def test_a_bare_id_that_several_cases_use_is_a_usage_error(run_cli, tmp_path) -> None:
+    result = run_cli("render", two_cases_numbered_alike(tmp_path), "q1")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "question `q1` is in several cases (c1, c2); name one as `c1/q1`" in result.stderr
+
+
+def test_an_unknown_question_of_a_case_suggests_the_case_form(run_cli, tmp_path) -> None:
+    result = run_cli("render", two_cases_numbered_alike(tmp_path), "c2/Q3")
+    assert result.exit_code == 2
+    assert "no question or case `c2/Q3`" in result.stderr
+    assert "did you mean `c2/q3`?" in result.stderr
+    assert "questions: c1/q1, c1/q2, c1/q3, c1/q4, c2/q1, " in result.stderr

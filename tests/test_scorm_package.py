@@ -410,13 +410,16 @@ def test_a_case_without_findings_has_no_findings_script(seed_course: Course) -> 
 
 
 def test_player_files_ship_minified_every_one_listed_and_still_valid(tmp_path: Path) -> None:
-    from qtiexport.scorm import render_scorm_course_files
+    from qtiexport.scorm import player_assets, render_scorm_course_files
     from qtiexport.templating import templates_dir
 
     sources = templates_dir() / "scorm" / "assets"
     course = validate_course(FIXTURES / "player-types")
-    names = sorted(p.name for p in sources.iterdir() if p.suffix in (".js", ".css"))
-    assert {"player.js", "player.css"} <= set(names)
+    names = player_assets(course)
+    assert {"player.js", "player.css", "viewer.js", "viewer.css"} <= set(names)
+    # A kind's own script ships only with a course that asks a question of that kind.
+    every = sorted(p.name for p in sources.iterdir() if p.suffix in (".js", ".css"))
+    assert "question-essay.js" in every and "question-essay.js" not in names
     entries = {e.name: e.read() for e in render_scorm_course_files(course)}
     shipped = {name: entries[f"player/{name}"] for name in names}
     listed = listed_files(entries[MANIFEST_NAME], NS["cp"], "PLAYER")

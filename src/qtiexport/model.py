@@ -119,7 +119,10 @@ class Case:
 
     @property
     def max_score(self) -> float:
-        return sum(q.points for q in self.questions)
+        """The points of the questions scored automatically (an essay's are not)."""
+        from qtiexport.questions import kind_of  # the kinds import this module
+
+        return sum(q.points for q in self.questions if kind_of(q.type).scored)
 
 
 @dataclass(frozen=True)
@@ -136,9 +139,35 @@ class Course:
     root: Path
     location: Location
 
-    def question(self, question_id: str) -> tuple[Case, Question] | None:
-        for case in self.cases:
-            for question in case.questions:
-                if question.id == question_id:
-                    return case, question
-        return None
+    def questions_named(self, reference: str) -> list[tuple[Case, Question]]:
+        """Every question `reference` names: `case-id/question-id` names at most one;
+        a bare question id names the question of that id in each case that has one
+        (question ids are unique within their case only)."""
+        case_id, _, question_id = reference.rpartition("/")
+        return [
+            (case, question)
+            for case in self.cases
+            if not case_id or case.id == case_id
+            for question in case.questions
+            if question.id == question_id
+        ]
+
+    def question(self, reference: str) -> tuple[Case, Question] | None:
+        """The question `reference` (`case-id/question-id`, or a question id that only
+        one case uses) names, or None when it names none."""
+        found = self.questions_named(reference)
+        if len(found) > 1:
+            raise AmbiguousQuestion(reference, tuple(case.id for case, _ in found))
+        return found[0] if found else None
+
+
+class AmbiguousQuestion(LookupError):
+    """A bare question id that several cases use: name it as `case-id/question-id`."""
+
+    def __init__(self, question_id: str, case_ids: tuple[str, ...]):
+        self.question_id = question_id
+        self.case_ids = case_ids
+        super().__init__(
+            f"question `{question_id}` is in several cases ({', '.join(case_ids)}); "
+            f"name one as `{case_ids[0]}/{question_id}`"
+        )

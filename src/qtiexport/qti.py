@@ -12,7 +12,7 @@ document (as the standard says) or against the package root (as some do):
 
     imsmanifest.xml
     test-<case-id>.xml
-    item-<question-id>.xml
+    item-<case-id>.<question-id>.xml       (qtiexport.identifiers.question_key)
     media/<case-id>/<image path in the case folder>
 
 Canvas, for one, looks an image up by the `src` written in the item, matched against
@@ -22,7 +22,6 @@ sub-folder that reached its images through `../` would show them broken there.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -30,6 +29,7 @@ from urllib.parse import quote
 from markupsafe import Markup
 
 from qtiexport import __version__
+from qtiexport.identifiers import question_identifier, shortened
 from qtiexport.model import Case, Course, Image, Question
 from qtiexport.package import PackageEntry
 from qtiexport.questions import kind_of
@@ -62,15 +62,16 @@ def url(path: str) -> str:
 def file_name(name: str, suffix: str = "") -> str:
     """`name + suffix`, or, when that is too long for a file name, the start of `name`
     and a digest of the whole (the same name always gives the same result)."""
-    room = MAX_FILE_NAME - len(suffix)
-    if len(name) <= room:
-        return name + suffix
-    digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:12]
-    return f"{name[: room - len(digest) - 1]}-{digest}{suffix}"
+    return shortened(name, MAX_FILE_NAME - len(suffix)) + suffix
 
 
-def item_href(question: Question) -> str:
-    return file_name(f"item-{question.id}", ".xml")
+def item_resource_identifier(case: Case, question: Question) -> str:
+    """The manifest resource of a question's item."""
+    return f"item-{question_identifier(case, question)}"
+
+
+def item_href(case: Case, question: Question) -> str:
+    return file_name(item_resource_identifier(case, question), ".xml")
 
 
 def assessment_test_href(case: Case) -> str:
@@ -149,6 +150,7 @@ class ModalFeedbackView:
     title: str
     body: Markup
     teaching: TeachingView | None = None
+    solution: Markup | None = None  # shown first, as the model answer
 
 
 @dataclass(frozen=True)
@@ -175,6 +177,9 @@ class ItemView:
     template: str  # the kind's partial: macros interaction(item) and correct_when(item)
     interaction: object  # what the kind's partial lays out
     modal_feedback: tuple[ModalFeedbackView, ...]
+    # An unscored kind (essay): no correct response, SCORE never set, MAXSCORE 0, and
+    # `correct_when` holds once the learner answered.
+    scored: bool = True
 
 
 def figure_view(case: Case, image: Image) -> FigureView:
@@ -221,21 +226,24 @@ def choice_feedback_identifier(key: str) -> str:
 
 
 def modal_feedback_of(case: Case, question: Question) -> tuple[ModalFeedbackView, ...]:
+    kind = kind_of(question.type)
     feedback = question.feedback
-    modal = [
-        ModalFeedbackView(
-            CORRECT,
-            "Correct",
-            feedback.correct.html if feedback.correct else Markup("Correct."),
-        ),
-        ModalFeedbackView(
-            INCORRECT,
-            "Incorrect",
-            feedback.incorrect.html
-            if feedback.incorrect
-            else Markup.escape(f"Incorrect. {kind_of(question.type).answer_text(question)}"),
-        ),
-    ]
+    modal: list[ModalFeedbackView] = []
+    if kind.scored:  # an unscored kind's answer is neither right nor wrong
+        modal += [
+            ModalFeedbackView(
+                CORRECT,
+                "Correct",
+                feedback.correct.html if feedback.correct else Markup("Correct."),
+            ),
+            ModalFeedbackView(
+                INCORRECT,
+                "Incorrect",
+                feedback.incorrect.html
+                if feedback.incorrect
+                else Markup.escape(f"Incorrect. {kind.answer_text(question)}"),
+            ),
+        ]
     for choice in question.choices:
         if choice.feedback:
             modal.append(
@@ -248,14 +256,24 @@ def modal_feedback_of(case: Case, question: Question) -> tuple[ModalFeedbackView
     # Platforms that ignore test feedback (Canvas) still show the teaching points after
     # the case's last question. One general feedback carries both: Canvas keeps only one
     # general comment per question.
+    # An essay's model answer goes there too, first: Canvas shows it as the comment every
+    # learner sees after answering.
     teaching = teaching_view(case) if question is case.questions[-1] else None
-    if feedback.explanation or teaching:
-        if feedback.explanation and teaching:
-            title = "Explanation and teaching points"
-        else:
-            title = "Explanation" if feedback.explanation else "Teaching points"
+    solution = kind.solution(question)
+    if feedback.explanation or teaching or solution:
+        parts = [
+            name
+            for name, given in (
+                ("Model answer", solution),
+                ("Explanation", feedback.explanation),
+                ("Teaching points", teaching),
+            )
+            if given
+        ]
+        named = [parts[0], *(part.lower() for part in parts[1:])]
+        title = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
         body = feedback.explanation.html if feedback.explanation else Markup("")
-        modal.append(ModalFeedbackView(GENERAL, title, body, teaching))
+        modal.append(ModalFeedbackView(GENERAL, title, body, teaching, solution))
     return tuple(modal)
 
 
@@ -267,20 +285,23 @@ def item_view(course: Course, case: Case, question: Question) -> ItemView:
     shown_with_intro = {image.id for image in case.images} if first else set()
     modal = modal_feedback_of(case, question)
     return ItemView(
-        identifier=question.id,
+        # Canvas finds an item by this identifier, which its reference in the test
+        # repeats; it must be unique in the whole package.
+        identifier=question_identifier(case, question),
         title=f"{case.title} – {question.id}",
         language=course.language,
         response=kind.qti_response(question),
-        points=number(question.points),
+        points=number(question.points) if kind.scored else "0",
         mapped_score=kind.qti_mapped_score(question),
-        on_correct=CORRECT,
+        # An unscored kind shows its general feedback once answered, not whatever happens.
+        on_correct=CORRECT if kind.scored else GENERAL,
         on_incorrect=INCORRECT,
         choice_feedback=tuple(
             ChoiceFeedbackRule(c.key, choice_feedback_identifier(c.key))
             for c in question.choices
             if c.feedback
         ),
-        always_shown=tuple(m.identifier for m in modal if m.identifier == GENERAL),
+        always_shown=tuple(m.identifier for m in modal if m.identifier == GENERAL and kind.scored),
         case_intro=intro,
         stem=question.stem.html,
         figures=tuple(
@@ -291,6 +312,7 @@ def item_view(course: Course, case: Case, question: Question) -> ItemView:
         template=kind.qti_template,
         interaction=kind.qti_interaction(question),
         modal_feedback=modal,
+        scored=kind.scored,
     )
 
 
@@ -333,7 +355,16 @@ def fresh_identifier(wanted: str, taken: set[str]) -> str:
 
 
 def assessment_test_view(case: Case) -> AssessmentTestView:
-    taken = {q.id for q in case.questions}
+    refs = [
+        ItemRefView(
+            question_identifier(case, q),
+            url(item_href(case, q)),
+            # Canvas's points: an unscored question (essay) counts in no total.
+            number(q.points if kind_of(q.type).scored else 0),
+        )
+        for q in case.questions
+    ]
+    taken = {ref.identifier for ref in refs}
     return AssessmentTestView(
         identifier=f"test-{case.id}",
         title=case.title,
@@ -342,9 +373,7 @@ def assessment_test_view(case: Case) -> AssessmentTestView:
         points=number(case.max_score),
         rubric=case_intro_view(case),
         teaching=teaching_view(case),
-        item_refs=tuple(
-            ItemRefView(q.id, url(item_href(q)), number(q.points)) for q in case.questions
-        ),
+        item_refs=tuple(refs),
     )
 
 
@@ -380,7 +409,7 @@ def manifest_resources(course: Course) -> list[dict]:
                 "href": assessment_test_href(case),
                 "lom": lom(course, case.title, case.history.text, case.keywords),
                 "files": [assessment_test_href(case)],
-                "dependencies": [f"item-{q.id}" for q in case.questions]
+                "dependencies": [item_resource_identifier(case, q) for q in case.questions]
                 + [f"media-{case.id}"] * bool(case.images),
             }
         )
@@ -388,14 +417,14 @@ def manifest_resources(course: Course) -> list[dict]:
             images = [*question.images, *(case.images if question is case.questions[0] else ())]
             resources.append(
                 {
-                    "identifier": f"item-{question.id}",
+                    "identifier": item_resource_identifier(case, question),
                     "type": "imsqti_item_xmlv2p1",
-                    "href": item_href(question),
+                    "href": item_href(case, question),
                     # Title only: the stem is in the item, and the manifest of a large
                     # bank stays small enough to check against its schema in little memory.
                     "lom": lom(course, f"{case.title} – {question.id}", None),
-                    "interaction_type": kind_of(question.type).qti_interaction_type,
-                    "files": [item_href(question)],
+                    "interaction_type": kind_of(question.type).qti_interaction_of(question),
+                    "files": [item_href(case, question)],
                     "dependencies": [f"media-{case.id}"] if images else [],
                 }
             )
@@ -450,7 +479,9 @@ def render_qti_case(course: Course, case: Case) -> Iterator[PackageEntry]:
     streams them into the packages)."""
     yield PackageEntry(assessment_test_href(case), render_test(course, case), schema="qti")
     for question in case.questions:
-        yield PackageEntry(item_href(question), render_item(course, case, question), schema="qti")
+        yield PackageEntry(
+            item_href(case, question), render_item(course, case, question), schema="qti"
+        )
     for image in case_images(case):
         yield PackageEntry(media_href(case, image), image.file)
 

@@ -19,7 +19,6 @@ JavaScript only runs it.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -30,6 +29,7 @@ import rjsmin
 from markupsafe import Markup
 
 from qtiexport import __version__
+from qtiexport.identifiers import interaction_identifier
 from qtiexport.markdown import Markdown
 from qtiexport.model import Case, Course, Image, Question
 from qtiexport.package import PackageEntry
@@ -43,7 +43,7 @@ from qtiexport.qti import (
     media_href,
     render_qti_case,
 )
-from qtiexport.questions import kind_of
+from qtiexport.questions import REGISTRY, kind_of
 from qtiexport.templating import render_template, templates_dir
 from qtiexport.thumbnails import (
     THUMBNAIL_SUFFIX,
@@ -69,8 +69,6 @@ QTI_CP_NAMESPACES = (
 MAX_MANIFEST_TITLE = 200
 MAX_MANIFEST_VERSION = 20
 MAX_WEIGHTING = 100
-# SCORM 1.2 CMIIdentifier is letters, digits, `-` and `_` (RTE 3.4.2.7.1).
-_NOT_CMI_IDENTIFIER = re.compile(r"[^A-Za-z0-9_-]")
 # Characters that would end or confuse an inline <script> block, written as JSON escapes.
 _SCRIPT_UNSAFE = {
     "<": "\\u003c",
@@ -123,15 +121,28 @@ def findings_entry_name(case: Case) -> str:
     return f"{case_folder(case)}/{FINDINGS_SCRIPT}"
 
 
-def player_assets() -> list[str]:
+def player_assets(course: Course | None = None) -> list[str]:
     """The player's static files: whatever templates/scorm/assets holds, in name order,
-    so that a new script or stylesheet needs no change here."""
+    so that a new script or stylesheet needs no change here; a kind's script (and its
+    stylesheet of the same name, if it has one) that is not in every package only when
+    `course` asks a question of that kind."""
     folder = templates_dir() / "scorm" / "assets"
-    return sorted(p.name for p in folder.iterdir() if p.is_file() and p.suffix in MINIFIERS)
+    used = {q.type for case in course.cases for q in case.questions} if course else set()
+    left_out = {
+        name
+        for kind in REGISTRY
+        if not kind.script_in_every_package and kind.name not in used
+        for name in (kind.player_script, PurePosixPath(kind.player_script).stem + ".css")
+    }
+    return sorted(
+        p.name
+        for p in folder.iterdir()
+        if p.is_file() and p.suffix in MINIFIERS and p.name not in left_out
+    )
 
 
-def player_asset_paths() -> list[str]:
-    return [f"{PLAYER_FOLDER}/{name}" for name in player_assets()]
+def player_asset_paths(course: Course | None = None) -> list[str]:
+    return [f"{PLAYER_FOLDER}/{name}" for name in player_assets(course)]
 
 
 def minified(name: str, source: bytes) -> bytes:
@@ -152,17 +163,6 @@ def relative_to_sco(path: str) -> str:
 
 
 # --------------------------------------------------------------- tracking decisions
-
-
-def interaction_id(question: Question, taken: set[str]) -> str:
-    """The question id as a strict SCORM 1.2 CMIIdentifier, unique within its case."""
-    base = _NOT_CMI_IDENTIFIER.sub("_", question.id)[:250] or "q"
-    candidate, counter = base, 2
-    while candidate in taken:
-        candidate = f"{base}_{counter}"
-        counter += 1
-    taken.add(candidate)
-    return candidate
 
 
 def format_number(value: float) -> str:
@@ -217,21 +217,24 @@ def render_findings_script(case: Case) -> bytes:
 
 def player_data(course: Course, case: Case) -> dict[str, object]:
     """What the player's script needs: tracking facts and the viewer's image texts."""
-    taken: set[str] = set()
     # SCORM 1.2 LMSes take a weighting of at most 100 (and three integer digits);
     # scaling every question alike keeps their ratios when points run higher.
-    weighting_scale = min(1.0, MAX_WEIGHTING / max(q.points for q in case.questions))
+    # A question of a kind that is not scored (essay) has no points here: it counts in
+    # neither the score nor its maximum, and weighs 0.
+    scored_points = {id(q): q.points if kind_of(q.type).scored else 0 for q in case.questions}
+    weighting_scale = min(1.0, MAX_WEIGHTING / max(max(scored_points.values()), 1e-9))
     questions = []
     for question in case.questions:
         kind = kind_of(question.type)
+        points = scored_points[id(question)]
         questions.append(
             {
                 "id": question.id,
-                "interactionId": interaction_id(question, taken),
+                "interactionId": interaction_identifier(case, question),
                 "interactionType": kind.scorm_interaction_type,
                 "type": question.type,
-                "points": question.points,
-                "weighting": format_number(question.points * weighting_scale),
+                "points": points,
+                "weighting": format_number(points * weighting_scale),
                 "shuffle": question.shuffle,
                 "fixed": [c.key for c in question.choices if c.fixed],
                 **kind.player_spec(question),
@@ -405,8 +408,8 @@ def render_sco(course: Course, case: Case) -> str:
         question_count=len(case.questions),
         mastery_score=course.mastery_score,
         # Every stylesheet and script of the player, in name order (player.* before viewer.*).
-        stylesheets=[relative_to_sco(p) for p in player_asset_paths() if p.endswith(".css")],
-        scripts=[relative_to_sco(p) for p in player_asset_paths() if p.endswith(".js")],
+        stylesheets=[relative_to_sco(p) for p in player_asset_paths(course) if p.endswith(".css")],
+        scripts=[relative_to_sco(p) for p in player_asset_paths(course) if p.endswith(".js")],
         player_data=inline_json(player_data(course, case)),
     )
 
@@ -452,7 +455,7 @@ def case_files(case: Case) -> list[str]:
     return files
 
 
-def _sco_resource(case: Case) -> ManifestResource:
+def _sco_resource(course: Course, case: Case) -> ManifestResource:
     images = tuple(url(image_entry_name(case, i)) for i in case_images(case))
     own = tuple(url(p) for p in case_files(case))
     return ManifestResource(
@@ -460,7 +463,7 @@ def _sco_resource(case: Case) -> ManifestResource:
         scorm_type="sco",
         href=url(sco_path(case)),
         # The player's own files too: an LMS that copies only a SCO's files still works.
-        files=(url(sco_path(case)), *own, *(url(p) for p in player_asset_paths()), *images),
+        files=(url(sco_path(case)), *own, *(url(p) for p in player_asset_paths(course)), *images),
         dependencies=("PLAYER",),
         title=case.title,
         description=case.history.text or None,
@@ -477,8 +480,10 @@ def manifest_title(text: str) -> str:
 
 def render_manifest(course: Course) -> bytes:
     resources = [
-        *(_sco_resource(case) for case in course.cases),
-        ManifestResource("PLAYER", "asset", None, tuple(url(p) for p in player_asset_paths())),
+        *(_sco_resource(course, case) for case in course.cases),
+        ManifestResource(
+            "PLAYER", "asset", None, tuple(url(p) for p in player_asset_paths(course))
+        ),
         *qti_resources(course),
     ]
     keywords = list(dict.fromkeys(k for case in course.cases for k in case.keywords))
@@ -510,7 +515,7 @@ def render_scorm_course_files(course: Course) -> Iterator[PackageEntry]:
     """The manifest and the player's shared files."""
     yield PackageEntry(MANIFEST_NAME, render_manifest(course), schema="scorm-manifest")
     assets = templates_dir() / "scorm" / "assets"
-    for path, name in zip(player_asset_paths(), player_assets(), strict=True):
+    for path, name in zip(player_asset_paths(course), player_assets(course), strict=True):
         yield PackageEntry(path, minified(name, (assets / name).read_bytes()))
 
 

@@ -152,7 +152,7 @@ def duplicate_question_id(qid: str, first_id: str, first: Location) -> str:
     if qid == first_id:
         return (
             f"question id `{qid}` is already used at {first}; "
-            "question ids must be unique in the course"
+            "question ids must be unique in their case"
         )
     return (
         f"question id `{qid}` differs only in letter case from `{first_id}` at {first}; "
@@ -176,12 +176,11 @@ def _worth_forking(listed: list[tuple[str, Path]]) -> bool:
 
 @dataclass(frozen=True)
 class CaseValidation:
-    """One case validated on its own: the model, its errors, the question ids it
-    declares (by casefold, first use) and the seconds spent loading and validating."""
+    """One case validated on its own: the model, its errors and the seconds spent
+    loading and validating."""
 
     case: Case | None
     diagnostics: list[Diagnostic]
-    question_ids: dict[str, tuple[str, Location]]
     seconds: dict[str, float]
 
 
@@ -191,7 +190,7 @@ def validate_case(root: Path, name: str, folder: Path) -> CaseValidation:
         case = validator.case(name, folder)
     seconds = validator.times.seconds
     seconds["validate"] -= seconds.get("load", 0.0)  # loading happens inside validation
-    return CaseValidation(case, validator.diags.items, validator.question_ids, seconds)
+    return CaseValidation(case, validator.diags.items, seconds)
 
 
 class CourseValidator:
@@ -199,7 +198,9 @@ class CourseValidator:
         self.root = root
         self.times = times
         self.diags = Diagnostics()
-        self.question_ids: dict[str, tuple[str, Location]] = {}  # by casefold
+        # The question ids of the case being validated (one validator per case), by
+        # casefold: unique within their case, free to repeat in other cases.
+        self.question_ids: dict[str, tuple[str, Location]] = {}
         self.in_cases = 0.0  # seconds spent waiting for the per-case steps
         self.case_times = StageTimes()  # what the per-case steps report
 
@@ -213,9 +214,10 @@ class CourseValidator:
         return os.path.lexists(path) and not real.is_relative_to(os.path.realpath(self.root))
 
     def claim_question_id(self, qid: str, where: Location) -> str | None:
-        """Record the first use of `qid`, or say why it cannot be used again. Keyed by
-        casefold: each id names a file in both packages, and `Q1` and `q1` would be one
-        file on Windows, macOS and in some importers."""
+        """Record the first use of `qid` in its case, or say why it cannot be used again
+        there. Keyed by casefold: with its case id, each id names a file in both packages
+        (qtiexport.identifiers), and `Q1` and `q1` would be one file on Windows, macOS and
+        in some importers. Other cases may use the same ids."""
         first = self.question_ids.get(qid.casefold())
         if first is None:
             self.question_ids[qid.casefold()] = (qid, where)
@@ -325,8 +327,9 @@ class CourseValidator:
                 )
                 continue
             listed.append((name, folder))
-        # Each case validates on its own (in worker processes for a large course); what
-        # spans cases, unique question ids, is checked here as the results come in order.
+        # Each case validates on its own (in worker processes for a large course), and
+        # the results come in here in order. Question ids need be unique only within their
+        # case, so nothing about them spans cases.
         started = time.perf_counter()
         for checked in run_steps(
             lambda index: validate_case(self.root, *listed[index]),
@@ -338,9 +341,6 @@ class CourseValidator:
             ),
         ):
             self.diags.extend(checked.diagnostics)
-            for qid, where in checked.question_ids.values():
-                if (problem := self.claim_question_id(qid, where)) is not None:
-                    self.diags.error(where, problem)
             self.case_times.add(checked.seconds)
             if checked.case is not None:
                 cases.append(checked.case)

@@ -6,13 +6,14 @@ import difflib
 import os
 import re
 import sys
+from collections import Counter
 from pathlib import Path
 
 import click
 from lxml import etree
 
 from qtiexport.commands.options import load_checked_course
-from qtiexport.model import Course
+from qtiexport.model import AmbiguousQuestion, Course
 from qtiexport.qti import render_item
 
 # XHTML elements that sit in running text: whitespace around them shows, so an element
@@ -93,9 +94,13 @@ def highlight(text: str) -> str:
     help="Highlight the output; by default only on a terminal (and never with NO_COLOR).",
 )
 def render(path: Path, identifier: str, color: bool | None) -> None:
-    """Print the QTI item XML of question IDENTIFIER, or the SCO page of case IDENTIFIER."""
+    """Print the QTI item XML of question IDENTIFIER (CASE-ID/QUESTION-ID, or a question
+    id only one case uses), or the SCO page of case IDENTIFIER."""
     course = load_checked_course(path, "text")
-    found = course.question(identifier)
+    try:
+        found = course.question(identifier)
+    except AmbiguousQuestion as ambiguous:
+        raise click.BadParameter(str(ambiguous), param_hint="IDENTIFIER") from None
     if found is not None:
         case, question = found
         text = pretty_xml(render_item(course, case, question))
@@ -118,10 +123,17 @@ LISTED = 20  # identifiers named in the error; a large bank would fill the scree
 
 def unknown_identifier(course: Course, identifier: str) -> str:
     """The usage error for an identifier that names nothing: the closest match, then the
-    identifiers that exist."""
-    questions = [q.id for case in course.cases for q in case.questions]
+    identifiers that exist (a question id that several cases use, with its case)."""
+    uses = Counter(q.id for case in course.cases for q in case.questions)
+    questions = [
+        q.id if uses[q.id] == 1 else f"{case.id}/{q.id}"
+        for case in course.cases
+        for q in case.questions
+    ]
     cases = [case.id for case in course.cases]
     known = questions + cases
+    if "/" in identifier:  # suggest among `case-id/question-id` forms
+        known = [f"{case.id}/{q.id}" for case in course.cases for q in case.questions]
     # Identifiers are case-sensitive, but `Q1` for `q1` is the likeliest slip.
     by_folded = {k.casefold(): k for k in reversed(known)}
     close = [by_folded[k] for k in difflib.get_close_matches(identifier.casefold(), by_folded, 1)]

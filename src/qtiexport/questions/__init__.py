@@ -6,7 +6,11 @@ them listed. Adding a type is its module, one line in REGISTRY, its templates
 from __future__ import annotations
 
 from qtiexport.questions.base import QuestionKind
+from qtiexport.questions.essay import Essay
+from qtiexport.questions.match import Match
 from qtiexport.questions.multiple import Multiple
+from qtiexport.questions.numeric import Numeric
+from qtiexport.questions.order import Order
 from qtiexport.questions.single import Single
 from qtiexport.questions.text import Text
 from qtiexport.questions.true_false import TrueFalse
@@ -16,6 +20,10 @@ REGISTRY: tuple[QuestionKind, ...] = (
     Multiple(),
     TrueFalse(),
     Text(),
+    Numeric(),
+    Order(),
+    Match(),
+    Essay(),
 )
 NAMES: tuple[str, ...] = tuple(kind.name for kind in REGISTRY)
 _BY_NAME = {kind.name: kind for kind in REGISTRY}

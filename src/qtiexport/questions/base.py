@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from markupsafe import Markup
+
 from qtiexport.fields import Fields
 from qtiexport.model import Answer, Question
 
@@ -92,6 +94,8 @@ class ResponseView:
     correct: tuple[str, ...]
     mapping: tuple[MapEntryView, ...] = ()
     mapping_case_insensitive: bool = False
+    # The response variable's name; a kind's partial binds its interaction to the same.
+    identifier: str = "RESPONSE"
 
 
 # ------------------------------------------------------------------------ kind
@@ -108,6 +112,11 @@ class QuestionKind:
     required: ClassVar[tuple[str, ...]] = ("answer",)
     # Whether `feedback: choices:` may give feedback per choice.
     choice_feedback: ClassVar[bool] = False
+    # Whether answers are scored. An unscored kind (essay) counts in no score or maximum
+    # score (the case's, the QTI items' and test's, the player's), its QTI partial's
+    # `correct_when` is the condition for an answer given, and SCORM reports its result
+    # as `neutral`.
+    scored: ClassVar[bool] = True
     # QTI 2.1: the interaction named in the manifest's metadata, and the partial with
     # the macros `interaction(item)` and `correct_when(item)` (the condition for a right
     # answer in responseProcessing).
@@ -122,6 +131,11 @@ class QuestionKind:
     sco_template: ClassVar[str]
     instruction: ClassVar[str]
     player_script: ClassVar[str]
+    # Whether every SCORM package carries the player script, or only a package with a
+    # question of this kind. The first kinds' scripts have always been in every package
+    # (tests/test_packages_unchanged.py); a later kind leaves other courses' packages as
+    # they were.
+    script_in_every_package: ClassVar[bool] = True
 
     # -- validation
     def read(self, f: Fields) -> Answer | None:
@@ -136,7 +150,8 @@ class QuestionKind:
 
     def foreign_key(self, key: str, owners: tuple[str, ...]) -> str:
         """The error for `key`, which only the kinds `owners` take."""
-        names = " and ".join(f"`{owner}`" for owner in owners)
+        quoted = [f"`{owner}`" for owner in owners]
+        names = " and ".join([", ".join(quoted[:-1]), quoted[-1]] if len(quoted) > 2 else quoted)
         return f"`{key}` applies only to {names} questions"
 
     # -- editor schema
@@ -162,6 +177,16 @@ class QuestionKind:
     def qti_interaction(self, question: Question) -> object:
         """What the partial's `interaction` and `correct_when` macros lay out."""
         raise NotImplementedError
+
+    def qti_interaction_of(self, question: Question) -> str:
+        """The interaction this question's item uses, named in the manifest's metadata:
+        `qti_interaction_type`, unless the kind picks one per question."""
+        return self.qti_interaction_type
+
+    def solution(self, question: Question) -> Markup | None:
+        """What every learner is shown once they answer, whatever the answer (an essay's
+        model answer), as checked XHTML; None for none."""
+        return None
 
     def qti_mapped_score(self, question: Question) -> bool:
         """Whether SCORE is the mapped response (map_response) rather than all or nothing."""

@@ -120,6 +120,28 @@ def read_choices(f: Fields) -> tuple[Choice, ...]:
     return tuple(choices)
 
 
+def read_choice_keys(f: Fields, items: list[Node], choices: tuple[Choice, ...]) -> tuple[str, ...]:
+    """The choice keys an answer lists, in its order: each must name a choice, once; ()
+    after reporting any that does not."""
+    keys = [c.key for c in choices]
+    answer: list[str] = []
+    for item in items:
+        key = read_text(item, f"the answer of {f.what}", f.diags)
+        if key is None:
+            continue
+        if key in answer:
+            f.diags.error(item.location, f"the answer of {f.what} names `{key}` twice")
+        elif choices and key not in keys:
+            f.diags.error(
+                item.location,
+                f"the answer `{key}` of {f.what} names no choice; "
+                f"its choices are {', '.join(keys)}",
+            )
+        else:
+            answer.append(key)
+    return tuple(answer) if len(answer) == len(items) else ()
+
+
 class ChoiceKind(QuestionKind):
     """A question answered by choosing among lettered choices."""
 
@@ -150,23 +172,7 @@ class ChoiceKind(QuestionKind):
         items = self.answer_items(f, node)
         if items is None:
             return ()
-        keys = [c.key for c in choices]
-        answer: list[str] = []
-        for item in items:
-            key = read_text(item, f"the answer of {f.what}", f.diags)
-            if key is None:
-                continue
-            if key in answer:
-                f.diags.error(item.location, f"the answer of {f.what} names `{key}` twice")
-            elif choices and key not in keys:
-                f.diags.error(
-                    item.location,
-                    f"the answer `{key}` of {f.what} names no choice; "
-                    f"its choices are {', '.join(keys)}",
-                )
-            else:
-                answer.append(key)
-        return tuple(answer) if len(answer) == len(items) else ()
+        return read_choice_keys(f, items, choices)
 
     # -- QTI 2.1
     def answer_text(self, question: Question) -> str:

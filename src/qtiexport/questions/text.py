@@ -36,6 +36,7 @@ XSD_REGEX_SPECIAL = frozenset("\\|.?*+(){}-[]^")
 class TextEntryView:
     """What qti/questions/text.xml lays out."""
 
+    interaction: str  # textEntryInteraction, or extendedTextInteraction (see Text)
     expected_length: int
     accepted: tuple[str, ...]  # compared ignoring case with stringMatch
     accepted_patterns: tuple[str, ...]  # the same, spaces around allowed
@@ -86,6 +87,8 @@ class Text(QuestionKind):
         MAX_LENGTH,
     )
     qti_interaction_type = "textEntryInteraction"
+    # Several accepted answers: see `qti_interaction_of`.
+    several_answers_interaction = "extendedTextInteraction"
     qti_template = "qti/questions/text.xml"
     scorm_interaction_type = "fill-in"
     sco_template = "scorm/questions/text.html"
@@ -132,12 +135,30 @@ class Text(QuestionKind):
             mapping_case_insensitive=True,
         )
 
+    def qti_interaction_of(self, question: Question) -> str:
+        """A one-line text entry; with several accepted answers, a one-line extended text.
+
+        Canvas's importer (instructure/canvas-lms, gems/plugins/qti_exporter/lib/qti/)
+        turns a textEntryInteraction into a fill-in-the-blank question whose accepted
+        texts are only the correctResponse values (fill_in_the_blank.rb,
+        `process_text_entry`), and a single response has one correct value in QTI 2.1:
+        the other accepted answers would be lost and marked wrong there. An
+        extendedTextInteraction becomes a short-answer question that accepts the text
+        of every `stringMatch` in the response processing (extended_text_interaction.rb,
+        `process_response_conditions`). The response, its processing and so the scores
+        stay the same; other players show a text box one line high (`expectedLines`),
+        and OpenOLAT asks a grader to confirm an item with an extended text."""
+        if len(question.correct) > 1:
+            return self.several_answers_interaction
+        return self.qti_interaction_type
+
     def qti_interaction(self, question: Question) -> TextEntryView:
         """Answers are compared with `stringMatch caseSensitive="false"`, one per accepted
         answer: the same scores as `map_response` over a case-insensitive mapping, but also
         evaluated by engines that predate `mapEntry/@caseSensitive` (pyslet ignores it),
         and the form Canvas's importer reads a short answer's accepted texts from."""
         return TextEntryView(
+            interaction=self.qti_interaction_of(question),
             expected_length=question.max_length,
             accepted=question.correct,
             accepted_patterns=tuple(answer_pattern(a) for a in question.correct),

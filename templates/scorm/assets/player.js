@@ -279,6 +279,11 @@
     return this.kind.points(this, code);
   };
 
+  /** Whether its type scores answers: one that does not (essay) is neither right nor wrong. */
+  Question.prototype.scored = function () {
+    return this.kind.scored !== false;
+  };
+
   /** cmi.interactions.n.student_response in SCORM 1.2's format for the type. */
   Question.prototype.studentResponse = function (code) {
     return this.kind.studentResponse(this, code);
@@ -492,7 +497,10 @@
     question.kind.show(question, code, correct);
 
     var verdict = byId(question.article.id + "-verdict");
-    if (correct) {
+    var scored = question.scored();
+    if (!scored) {
+      verdict.textContent = "Answer submitted (not scored)";
+    } else if (correct) {
       verdict.textContent = "✓ Correct";
     } else if (points > 0) {
       verdict.textContent = "Partly correct: " + decimal(points) + " of " +
@@ -500,9 +508,14 @@
     } else {
       verdict.textContent = "✗ Incorrect";
     }
-    question.feedback.classList.add(correct ? "is-correct" : "is-wrong");
+    if (scored) {
+      question.feedback.classList.add(correct ? "is-correct" : "is-wrong");
+    }
+    // After an unscored answer the "incorrect" block shows what every answer gets (an
+    // essay's model answer); such a type has no right/wrong feedback.
+    var when = correct && scored ? "correct" : "incorrect";
     Array.prototype.forEach.call(question.feedback.querySelectorAll("[data-when]"), function (block) {
-      block.hidden = block.getAttribute("data-when") !== (correct ? "correct" : "incorrect");
+      block.hidden = block.getAttribute("data-when") !== when;
     });
     var chosenKeys = question.kind.chosenKeys(question, code);
     Array.prototype.forEach.call(question.feedback.querySelectorAll("[data-choice]"), function (block) {
@@ -522,7 +535,8 @@
   };
 
   Player.prototype.outcome = function () {
-    if (this.masteryScore === null || this.masteryScore === undefined) {
+    // A case of essays only has no score to pass or fail by.
+    if (this.masteryScore === null || this.masteryScore === undefined || !this.data.maxPoints) {
       return "completed";
     }
     return Math.round(this.percent() * 100) / 100 >= this.masteryScore ? "passed" : "failed";
@@ -543,8 +557,10 @@
     tracker.set(prefix + "id", spec.interactionId);
     tracker.set(prefix + "type", spec.interactionType);
     tracker.set(prefix + "student_response", question.studentResponse(code));
-    tracker.set(prefix + "correct_responses.0.pattern", spec.correctPattern);
-    tracker.set(prefix + "result", correct ? "correct" : "wrong");
+    if (question.scored()) {
+      tracker.set(prefix + "correct_responses.0.pattern", spec.correctPattern);
+    }
+    tracker.set(prefix + "result", !question.scored() ? "neutral" : correct ? "correct" : "wrong");
     tracker.set(prefix + "weighting", spec.weighting);
     tracker.set(prefix + "latency", cmiTimespan(answeredAt.getTime() - (question.shownAt || answeredAt.getTime())));
     tracker.set(prefix + "time", cmiTime(answeredAt));
@@ -612,6 +628,11 @@
     this.questions.forEach(function (question, index) {
       var item = document.createElement("li");
       var points = player.earned[index];
+      if (!question.scored()) {
+        item.textContent = "Question " + (index + 1) + ": answered, not scored";
+        list.appendChild(item);
+        return;
+      }
       var verdict = points >= question.spec.points - 1e-9
         ? "correct"
         : points > 0 ? "partly correct" : "incorrect";
