@@ -37,4 +37,13 @@ def test_readme_example_validates(tmp_path: Path) -> None:
     course = validate_course(tmp_path)
     assert [len(image.series) for image in course.cases[0].images] == [0, 2]
     types = [q.type for q in course.cases[0].questions]
-    assert types == ["single", "multiple", "true_false", "text"]
+    assert types == [
+        "single",
+        "multiple",
+        "true_false",
+        "text",
+        "numeric",
+        "order",
+        "match",
+        "essay",
+    ]
