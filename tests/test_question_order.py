@@ -351,7 +351,10 @@ def test_resume_mid_case_restores_each_order(lms: LmsSession, server: LmsServer)
         assert not frame.is_visible(f"#question-{number} .order-move")
     assert frame.inner_text("#question-1-verdict") == "✗ Incorrect"
     assert frame.inner_text("#question-2-verdict") == "Partly correct: 1 of 2 points"
-    assert frame.is_enabled("#question-3-choice-a-up")
+    # Open, not locked: its items are shuffled, so `a` may be first, where its Move up
+    # button is aria-disabled (which Playwright counts as not enabled); ask the fieldset.
+    unlocked = "button => !button.closest('fieldset').disabled"
+    assert frame.eval_on_selector("#question-3-choice-a-up", unlocked)
     assert "Question 3 of 4" in frame.inner_text("#progress")
     answer(frame, 3, RIGHT[3])
     assert frame.inner_text("#question-3-verdict") == "✓ Correct"
