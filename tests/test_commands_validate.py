@@ -14,7 +14,7 @@ EXPECTED_TWO = [
     "cases/c1/questions.yaml:9:13: error: the answer `z` of question `q1` names no choice; "
     "its choices are a, b",
     "cases/c1/questions.yaml:11:11: error: unknown question type `many` "
-    "(types: single, multiple, true_false, text, numeric, order, match, essay)",
+    "(types: single, multiple, true_false, text, numeric, order, match, essay, hotspot, point)",
 ]
 
 

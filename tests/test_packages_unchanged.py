@@ -30,10 +30,10 @@ from conftest import CONTENT, FIXTURES
 
 COURSES = {"seed": CONTENT, "every-option": FIXTURES / "every-option"}
 DIGESTS = {
-    ("seed", "scorm12"): "75f3797ff0db598449a5fcc373a3789452a2c0bc0cf8be4389658d1c32b63e30",
+    ("seed", "scorm12"): "40cfe0d1d2471c61194be787b3e8599d8569ff601c8cc44b3a0967c32642cd2e",
     ("seed", "qti21"): "71dcc80c193429b5f950e1fb8f10e95316d4fd0e01116534aee831a7fa92e43b",
-    ("every-option", "scorm12"): "3f3bbfe6c2a12a7130baaabca766dc9bc984d9df7ad1869a02758f7b1df97327",
-    ("every-option", "qti21"): "73c97cc05b8463da6fe3b4ead985c075b323154eee473121719e6fca69d3e696",
+    ("every-option", "scorm12"): "b6ab6928bc853b13ef4da6266334691ef1ddcadd1bf71d9038dbbea4c6c83c9c",
+    ("every-option", "qti21"): "34b7c75226cf4d7b9eee2d986d6d61f8b77c2ff2422b1d86a0d00edee40c24b9",
 }
 RECORDING = os.environ.get("QTIEXPORT_RECORD_DIGESTS") == "1"
 

@@ -1,8 +1,9 @@
-"""One case with a question of each of the eight types, played end to end in the test LMS.
+"""One case with a question of each of the ten types, played end to end in the test LMS.
 
 The course is tests/fixtures/one-case-every-type: questions in the registry's order
-(single, multiple, true_false, text, numeric, order, match, essay) worth 2, 1, 1, 1, 1,
-2 and 2 points, the essay never scored, mastery score 70. A learner answers it
+(single, multiple, true_false, text, numeric, order, match, essay, hotspot, point) worth
+2, 1, 1, 1, 1, 2, 2, (essay never scored), 1 and 1 points, mastery score 70. The hotspot
+and point questions share an 800 × 600 image. A learner answers it
 by keyboard alone at desktop and phone sizes (focus checked after every key press),
 and a learner who leaves after four questions comes back to the fifth. What the LMS
 recorded (scorm-again's cmi) is checked per question, and axe-core checks the result.
@@ -31,11 +32,12 @@ from qtiexport.schemas import SchemaSet
 from qtiexport.validate import validate_course
 from test_player_accessibility import axe_violations
 from test_player_resume import resume_data
+from test_question_hotspot_player import click_image, click_point
 
 from conftest import FIXTURES
 
 COURSE = FIXTURES / "one-case-every-type"
-CASE = "all-eight"
+CASE = "every-type"
 MASTERY_SCORE = 70
 QUESTION_IDS = [
     "q_single",
@@ -46,6 +48,8 @@ QUESTION_IDS = [
     "q_order",
     "q_match",
     "q_essay",
+    "q_hotspot",
+    "q_point",
 ]
 # SCORM 1.2's interaction type of each question, in the same order.
 INTERACTION_TYPES = [
@@ -57,9 +61,15 @@ INTERACTION_TYPES = [
     "sequencing",
     "matching",
     "fill-in",
+    "choice",
+    "performance",
 ]
 MAX_PRESSES = 60  # to reach one control by Tab or Shift+Tab
 ESSAY = "Lobulated mass\nwith fluid levels."
+ESSAY_NUMBER = NAMES.index("essay") + 1
+# The point question's crosshair starts at the image's centre; an arrow key moves it 1% of
+# the image, Shift+arrow 10%.
+IMAGE_SIZE = (800, 600)
 
 
 @dataclass(frozen=True)
@@ -68,7 +78,8 @@ class Run:
 
     size: tuple[int, int]
     # single/multiple: keys; true_false: "true"/"false"; text, numeric, essay: typed;
-    # order: keys in the order wanted; match: each choice's target in choice order.
+    # order: keys in the order wanted; match: each choice's target in choice order;
+    # hotspot: the area's key; point: "x,y" in image pixels, reached by the arrow keys.
     answers: tuple[str, ...]
     responses: tuple[str, ...]  # cmi.interactions.n.student_response
     results: tuple[str, ...]
@@ -77,11 +88,23 @@ class Run:
 
 
 RUNS = [
-    # 2 + 0 + 1 + 0 + 1 + 2 + 2 = 8 of 10 points: passed.
+    # 2 + 0 + 1 + 0 + 1 + 2 + 2 + 1 + 0 = 9 of 12 points: passed. The point (160, 480)
+    # is far outside the circle of radius 60 around (480, 360).
     Run(
         size=(1280, 900),
-        answers=("a", "a", "false", "Gout", "3,2", "bac", "xyz", ESSAY),
-        responses=("a", "a", "f", "Gout", "3.2", "b,a,c", "a.x,b.y,c.z", " ".join(ESSAY.split())),
+        answers=("a", "a", "false", "Gout", "3,2", "bac", "xyz", ESSAY, "a", "160,480"),
+        responses=(
+            "a",
+            "a",
+            "f",
+            "Gout",
+            "3.2",
+            "b,a,c",
+            "a.x,b.y,c.z",
+            " ".join(ESSAY.split()),
+            "a",
+            "160,480",
+        ),
         results=(
             "correct",
             "wrong",
@@ -91,17 +114,53 @@ RUNS = [
             "correct",
             "correct",
             "neutral",
+            "correct",
+            "wrong",
         ),
-        score="80",
+        score="75",
         status="passed",
     ),
-    # 0 + 1 + 0 + 1 + 0 + 0 + 2 = 4 of 10 points: failed.
+    # 0 + 1 + 0 + 1 + 0 + 0 + 0 + 0 + 1 = 3 of 12 points: failed. (488, 360) is inside the
+    # circle of radius 60 around (480, 360).
     Run(
         size=(375, 800),
-        answers=("b", "ac", "true", "Tumoral Calcinosis", "5", "cba", "xyz", "A mass."),
-        responses=("b", "a,c", "t", "Tumoral Calcinosis", "5", "c,b,a", "a.x,b.y,c.z", "A mass."),
-        results=("wrong", "correct", "wrong", "correct", "wrong", "wrong", "correct", "neutral"),
-        score="40",
+        answers=(
+            "b",
+            "ac",
+            "true",
+            "Tumoral Calcinosis",
+            "5",
+            "cba",
+            "yxz",
+            "A mass.",
+            "c",
+            "488,360",
+        ),
+        responses=(
+            "b",
+            "a,c",
+            "t",
+            "Tumoral Calcinosis",
+            "5",
+            "c,b,a",
+            "a.y,b.x,c.z",
+            "A mass.",
+            "c",
+            "488,360",
+        ),
+        results=(
+            "wrong",
+            "correct",
+            "wrong",
+            "correct",
+            "wrong",
+            "wrong",
+            "wrong",
+            "neutral",
+            "wrong",
+            "correct",
+        ),
+        score="25",
         status="failed",
     ),
 ]
@@ -114,8 +173,9 @@ def test_the_fixture_has_one_question_of_each_type_in_registry_order() -> None:
     assert case.id == CASE
     assert [q.id for q in case.questions] == QUESTION_IDS
     assert tuple(q.type for q in case.questions) == NAMES
-    assert [q.points for q in case.questions[:7]] == [2, 1, 1, 1, 1, 2, 2]
-    assert case.max_score == 10  # the essay's point is shown, never scored
+    points = [q.points for q in case.questions]
+    assert points[:7] + points[8:] == [2, 1, 1, 1, 1, 2, 2, 1, 1]
+    assert case.max_score == 12  # the essay's point is shown, never scored
 
 
 @pytest.fixture(scope="module")
@@ -206,6 +266,21 @@ def choose_in_group(keyboard: Keyboard, number: int, keys: list[str], wanted: st
     assert keyboard.frame.is_checked(f"#question-{number}-choice-{wanted}")
 
 
+def crosshair_keys(answer: str) -> list[str]:
+    """The arrow keys (Shift+arrow first) that move the crosshair from the image's centre
+    to the point "x,y"; each offset must be a whole number of 1% steps."""
+    keys: list[str] = []
+    wanted = [int(value) for value in answer.split(",")]
+    for axis, (less, more) in enumerate([("ArrowLeft", "ArrowRight"), ("ArrowUp", "ArrowDown")]):
+        offset = wanted[axis] - IMAGE_SIZE[axis] // 2
+        step = IMAGE_SIZE[axis] // 100
+        tens, ones = divmod(abs(offset), 10 * step)
+        assert ones % step == 0, f"{answer} is not a whole number of 1% steps from the centre"
+        key = more if offset > 0 else less
+        keys += [f"Shift+{key}"] * tens + [key] * (ones // step)
+    return keys
+
+
 def answer_by_keyboard(keyboard: Keyboard, number: int, kind: str, answer: str) -> None:
     frame = keyboard.frame
     question = f"#question-{number}"
@@ -239,6 +314,21 @@ def answer_by_keyboard(keyboard: Keyboard, number: int, kind: str, answer: str) 
             for _ in range(options.index(target)):
                 keyboard.press("ArrowDown")
             assert frame.eval_on_selector(select, "s => s.value") == target
+    elif kind == "hotspot":
+        keyboard.tab_to(f"{question}-area-{answer}")
+        keyboard.press("Enter")
+        pressed = frame.eval_on_selector_all(
+            f"{question} .image-area[aria-pressed=true]", "areas => areas.map(a => a.dataset.key)"
+        )
+        assert pressed == [answer]
+    elif kind == "point":
+        keyboard.tab_to(f"{question}-crosshair")
+        for key in crosshair_keys(answer):
+            keyboard.press(key)
+        keyboard.press("Enter")
+        x, y = answer.split(",")
+        where = frame.inner_text(f"{question}-where")
+        assert where.startswith(f"Point placed at x {x}, y {y} "), where
     else:
         raise AssertionError(f"no keyboard steps for the type {kind}")
     keyboard.tab_to(f"{question} button[type=submit]")
@@ -294,7 +384,8 @@ def test_a_case_with_every_type_is_completed_by_keyboard_alone(keyboard_run: Key
     assert ("Not passed" in outcome) == (run.status == "failed"), outcome
     assert f"{run.score}%" in keyboard_run.frame.inner_text("#result-score")
     # The essay is kept as typed, line break and all, for the learner to see on return.
-    assert json.loads(cmi["suspend_data"])["r"][-1] == run.answers[-1]
+    essay = ESSAY_NUMBER - 1
+    assert json.loads(cmi["suspend_data"])["r"][essay] == run.answers[essay]
     # Nothing is wider than the screen: no sideways scrolling on a phone either.
     overflow = keyboard_run.frame.evaluate(
         "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
@@ -371,7 +462,7 @@ def test_every_type_resumes_mid_case(lms: LmsSession, server: LmsServer) -> None
     assert frame.input_value("#question-5-number") == ""
     assert frame.is_visible("#question-5 button[type=submit]")
     assert not frame.is_visible("#question-6")
-    assert "Question 5 of 8" in frame.inner_text("#progress")
+    assert "Question 5 of 10" in frame.inner_text("#progress")
 
     frame.fill("#question-5-number", "2.5")  # the lower edge of 3 ± 0.5: right
     submit(frame, 5)
@@ -386,11 +477,17 @@ def test_every_type_resumes_mid_case(lms: LmsSession, server: LmsServer) -> None
     frame.fill("#question-8-essay", "A lobulated mass.")
     submit(frame, 8)
     go_on(frame, 8)
+    click_image(frame, 9, 650, 150)  # inside the triangle c: wrong
+    submit(frame, 9)
+    go_on(frame, 9)
+    click_point(frame, 10, 150, 500)  # outside the circle: wrong
+    submit(frame, 10)
+    go_on(frame, 10)
     frame.wait_for_selector("#results:not([hidden])")
 
     cmi = lms.cmi()
     interactions = recorded(cmi)
-    # The four the LMS held from the first session, then this session's four.
+    # The four the LMS held from the first session, then this session's six.
     assert [i["id"] for i in interactions] == [f"{CASE}__{q}" for q in QUESTION_IDS]
     assert [i["type"] for i in interactions] == INTERACTION_TYPES
     assert [i["result"] for i in interactions] == [
@@ -402,11 +499,18 @@ def test_every_type_resumes_mid_case(lms: LmsSession, server: LmsServer) -> None
         "wrong",
         "correct",
         "neutral",
+        "wrong",
+        "wrong",
     ]
-    # 0 + 1 + 1 + 1 + 1 + 0 + 2 = 6 of 10 points, counting the restored answers.
-    assert cmi["core"]["score"]["raw"] == "60"
+    # 0 + 1 + 1 + 1 + 1 + 0 + 2 + 0 + 0 = 6 of 12 points, counting the restored answers.
+    assert cmi["core"]["score"]["raw"] == "50"
     assert cmi["core"]["lesson_status"] == "failed"
-    assert json.loads(cmi["suspend_data"])["r"] == [
+    *codes, point = json.loads(cmi["suspend_data"])["r"]
+    # One CSS pixel is up to 800/330 image pixels on a narrow screen.
+    x, y = map(int, point.split(","))
+    assert abs(x - 150) <= 3 and abs(y - 500) <= 3, point
+    assert interactions[-1]["student_response"] == point
+    assert codes == [
         "b",
         "ac",
         "f",
@@ -415,6 +519,7 @@ def test_every_type_resumes_mid_case(lms: LmsSession, server: LmsServer) -> None
         "abc",
         "xyz",
         "A lobulated mass.",
+        "c",
     ]
-    assert "60%" in frame.inner_text("#result-score")
+    assert "50%" in frame.inner_text("#result-score")
     assert [c for c in lms.calls() if c["error"] != "0"] == []

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import difflib
 import re
+from dataclasses import dataclass
 
 from qtiexport.diagnostics import Diagnostics, Location, describe_forbidden
 from qtiexport.loader import Node
 from qtiexport.markdown import Markdown, MarkdownMode, render_markdown
-from qtiexport.model import markdown_mode
+from qtiexport.model import Image, markdown_mode
 
 # Matched whole (fullmatch): `$` would let a final line break through.
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
@@ -36,8 +37,20 @@ def describe_node(node: Node) -> str:
     return f"the text `{text}`" if len(text) <= 40 and "\n" not in text else "text"
 
 
+@dataclass(frozen=True)
+class CaseContext:
+    """What a question's kind may look up in its case (an image question's image)."""
+
+    case_id: str
+    images: dict[str, Image]  # the case's images that validated, by id
+    declared: frozenset[str]  # every image id case.yaml declares, valid or not
+
+
 class Fields:
     """The keys of one YAML mapping, read with the checks every field needs."""
+
+    # Set by the validator on a question's fields, for its kind's `read`.
+    case: CaseContext | None = None
 
     def __init__(
         self,

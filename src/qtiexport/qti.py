@@ -396,6 +396,16 @@ def lom(course: Course, title: str, description: str | None, keywords=()) -> dic
     }
 
 
+# The QTI metadata schema (imsqti_metadata_v2p1.xsd) spells one interaction differently
+# from the element itself.
+_METADATA_INTERACTION_NAMES = {"selectPointInteraction": "selectionPointInteraction"}
+
+
+def metadata_interaction_name(interaction: str) -> str:
+    """An interaction's name as the manifest's `imsqti:interactionType` must write it."""
+    return _METADATA_INTERACTION_NAMES.get(interaction, interaction)
+
+
 def manifest_resources(course: Course) -> list[dict]:
     """The package's resources with plain (not URL-encoded) paths; the SCORM manifest
     lists the same resources under `qti/`."""
@@ -414,7 +424,11 @@ def manifest_resources(course: Course) -> list[dict]:
             }
         )
         for question in case.questions:
-            images = [*question.images, *(case.images if question is case.questions[0] else ())]
+            images = [
+                *question.images,
+                *kind_of(question.type).media(question),
+                *(case.images if question is case.questions[0] else ()),
+            ]
             resources.append(
                 {
                     "identifier": item_resource_identifier(case, question),
@@ -423,7 +437,9 @@ def manifest_resources(course: Course) -> list[dict]:
                     # Title only: the stem is in the item, and the manifest of a large
                     # bank stays small enough to check against its schema in little memory.
                     "lom": lom(course, f"{case.title} – {question.id}", None),
-                    "interaction_type": kind_of(question.type).qti_interaction_of(question),
+                    "interaction_type": metadata_interaction_name(
+                        kind_of(question.type).qti_interaction_of(question)
+                    ),
                     "files": [item_href(case, question)],
                     "dependencies": [f"media-{case.id}"] if images else [],
                 }

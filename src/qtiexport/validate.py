@@ -25,6 +25,7 @@ from qtiexport.diagnostics import (
 from qtiexport.fields import (
     FORBIDDEN_CHARACTER,  # noqa: F401 (part of this module's interface)
     IDENTIFIER,  # noqa: F401
+    CaseContext,
     Fields,
     check_identifier,
     read_markdown,
@@ -377,7 +378,8 @@ class CourseValidator:
             if title is not None and body is not None:
                 teaching.append(TeachingSection(title, body, section.location))
         valid = {i.id: i for i in images}
-        questions = self.questions(qnode, valid, declared) if qnode else []
+        context = CaseContext(name, valid, frozenset(declared))
+        questions = self.questions(qnode, context) if qnode else []
         case = Case(
             id=case_id or name,
             title=fields.text("title") or "",
@@ -625,19 +627,21 @@ class CourseValidator:
         return PurePosixPath(*parts).as_posix(), real, facts
 
     # questions.yaml ------------------------------------------------------------------
-    def questions(self, node: Node, images: dict[str, Image], declared: set[str]) -> list[Question]:
+    def questions(self, node: Node, context: CaseContext) -> list[Question]:
         fields = Fields(node, "questions.yaml", ("questions",), ("questions",), self.diags)
         questions = []
         for entry in fields.list_of("questions"):
-            question = self.question(entry, images, declared)
+            question = self.question(entry, context)
             if question is not None:
                 questions.append(question)
         return questions
 
-    def question(self, node: Node, images: dict[str, Image], declared: set[str]) -> Question | None:
+    def question(self, node: Node, context: CaseContext) -> Question | None:
         f = Fields(node, "a question", QUESTION_KEYS, ("id", "type", "stem"), self.diags)
         if not f.ok:
             return None
+        f.case = context
+        images, declared = context.images, context.declared
         qid = f.identifier("id")
         what = f.what
         if qid is not None and (problem := self.claim_question_id(qid, f.where("id"))):

@@ -15,6 +15,8 @@ from lxml import etree
 from qtiexport.commands.options import load_checked_course
 from qtiexport.model import AmbiguousQuestion, Course
 from qtiexport.qti import render_item
+from qtiexport.questions import kind_of
+from qtiexport.questions.image_areas import AreasOnImage, draw_areas
 
 # XHTML elements that sit in running text: whitespace around them shows, so an element
 # holding any of them (or any text) is printed exactly as rendered.
@@ -93,9 +95,18 @@ def highlight(text: str) -> str:
     default=None,
     help="Highlight the output; by default only on a terminal (and never with NO_COLOR).",
 )
-def render(path: Path, identifier: str, color: bool | None) -> None:
+@click.option(
+    "--png",
+    "png_path",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    help="For a hotspot or point question: where to write the image with its areas drawn "
+    "and labelled (default: CASE-ID.QUESTION-ID-areas.png in the current folder).",
+)
+def render(path: Path, identifier: str, color: bool | None, png_path: Path | None) -> None:
     """Print the QTI item XML of question IDENTIFIER (CASE-ID/QUESTION-ID, or a question
-    id only one case uses), or the SCO page of case IDENTIFIER."""
+    id only one case uses), or the SCO page of case IDENTIFIER. For a hotspot or point
+    question, also write a PNG of its image with the areas drawn (path on stderr)."""
     course = load_checked_course(path, "text")
     try:
         found = course.question(identifier)
@@ -104,6 +115,15 @@ def render(path: Path, identifier: str, color: bool | None) -> None:
     if found is not None:
         case, question = found
         text = pretty_xml(render_item(course, case, question))
+        drawing = kind_of(question.type).areas_on_image(question)
+        if drawing is not None:
+            write_areas_png(drawing, png_path or Path(f"{case.id}.{question.id}-areas.png"))
+        elif png_path is not None:
+            raise click.BadParameter(
+                f"question `{identifier}` is a `{question.type}` question; only hotspot and "
+                "point questions have areas to draw",
+                param_hint="--png",
+            )
     else:
         cases = {case.id: case for case in course.cases}
         if identifier not in cases:
@@ -116,6 +136,24 @@ def render(path: Path, identifier: str, color: bool | None) -> None:
     if color is None:
         color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
     click.echo(highlight(text) if color else text, color=color, nl=not text.endswith("\n"))
+
+
+def write_areas_png(drawing: AreasOnImage, target: Path) -> None:
+    """The image with the question's areas drawn and labelled (correct ones green), for
+    the author to check the coordinates; its path is told on stderr."""
+    from PIL import UnidentifiedImageError
+
+    try:
+        draw_areas(drawing, target)
+    except UnidentifiedImageError:
+        click.echo(
+            f"image `{drawing.image.id}` is not a raster image Pillow can draw on; no PNG written",
+            err=True,
+        )
+        return
+    except OSError as error:
+        raise click.ClickException(f"cannot write {target}: {error.strerror or error}") from None
+    click.echo(f"areas drawn on image `{drawing.image.id}`: {target}", err=True)
 
 
 LISTED = 20  # identifiers named in the error; a large bank would fill the screen

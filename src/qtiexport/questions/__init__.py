@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from qtiexport.questions.base import QuestionKind
 from qtiexport.questions.essay import Essay
+from qtiexport.questions.hotspot import Hotspot
 from qtiexport.questions.match import Match
 from qtiexport.questions.multiple import Multiple
 from qtiexport.questions.numeric import Numeric
 from qtiexport.questions.order import Order
+from qtiexport.questions.point import Point
 from qtiexport.questions.single import Single
 from qtiexport.questions.text import Text
 from qtiexport.questions.true_false import TrueFalse
@@ -24,6 +26,8 @@ REGISTRY: tuple[QuestionKind, ...] = (
     Order(),
     Match(),
     Essay(),
+    Hotspot(),
+    Point(),
 )
 NAMES: tuple[str, ...] = tuple(kind.name for kind in REGISTRY)
 _BY_NAME = {kind.name: kind for kind in REGISTRY}

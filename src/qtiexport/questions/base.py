@@ -10,12 +10,15 @@ the registry and asks the question's kind; it never branches on a type's name.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from markupsafe import Markup
 
 from qtiexport.fields import Fields
-from qtiexport.model import Answer, Question
+from qtiexport.model import Answer, Image, Question
+
+if TYPE_CHECKING:
+    from qtiexport.questions.image_areas import AreasOnImage
 
 # JSON Schema fragments the kinds' keys and the editor schemas share.
 TEXT: dict[str, Any] = {"type": "string", "minLength": 1}
@@ -182,6 +185,16 @@ class QuestionKind:
         """The interaction this question's item uses, named in the manifest's metadata:
         `qti_interaction_type`, unless the kind picks one per question."""
         return self.qti_interaction_type
+
+    def media(self, question: Question) -> tuple[Image, ...]:
+        """The case images the interaction itself shows (an image question's image),
+        beside the question's `images`: its item depends on the case's media."""
+        return ()
+
+    def areas_on_image(self, question: Question) -> AreasOnImage | None:
+        """An image question's image and areas, which `qtiexport render` draws for the
+        author to check; None for a question of another kind."""
+        return None
 
     def solution(self, question: Question) -> Markup | None:
         """What every learner is shown once they answer, whatever the answer (an essay's

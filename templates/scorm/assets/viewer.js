@@ -1,11 +1,16 @@
 /*
- * The case player's full-screen image viewer: window.QtiViewer = {open, revealFindings}.
+ * The case player's full-screen image viewer: window.QtiViewer = {open, revealFindings,
+ * addOverlay, onImageClick}, and the shape helpers the image questions share (drawShapes, inside).
  *
  * An image is painted at its own aspect ratio, fitted inside its stage (the fitted size is
  * computed here from the file's width and height); zoom and pan are one transform of that
  * box, so the ratio holds at any zoom and later overlays could follow the same transform.
  * A series (the slices of one sequence) scrolls with the wheel, ArrowUp/ArrowDown or its
  * slider; PageUp/PageDown go to the previous/next image of the case (imageOrder).
+ *
+ * An image may carry overlays (a hotspot or point question's answer, once given): SVG in
+ * the image's own pixels, sized and moved with the image, shown with the annotations.
+ * While such a question is open, a click (not a drag) on its image answers it here too.
  *
  * Author text comes from the inline JSON (#player-data) and goes in with textContent or as
  * attribute values; the caption is a clone of the gallery's rendered caption nodes, and the
@@ -90,6 +95,112 @@
     return fragment;
   }
 
+  // ----------------------------------------------------------------- shapes
+
+  var SVG = "http://www.w3.org/2000/svg";
+  var overlays = {}; // image id: the items drawn over it, as drawShapes takes them
+  var clickHandlers = {}; // image id: functions (x, y) of the questions answered on it
+  var picks = {}; // image id: the learner's marks made in the viewer, until it closes
+  var CLICK_SLOP = 4; // CSS pixels a press may move and still be a click, not a pan
+
+  function svgNode(name, attributes, parent) {
+    var node = document.createElementNS(SVG, name);
+    Object.keys(attributes).forEach(function (key) {
+      node.setAttribute(key, attributes[key]);
+    });
+    return parent ? parent.appendChild(node) : node;
+  }
+
+  /**
+   * Draw `items` on `svg` in the image's pixels (origin top-left), replacing what it held:
+   * {shape, coords, label, tone} outlined and labelled, {mark: [x, y], tone} as a cross.
+   * The viewBox is the image's size and the layer is sized like the painted image, so
+   * each shape stays on the anatomy at any size, zoom and pan.
+   */
+  function drawShapes(svg, width, height, items) {
+    svg.textContent = "";
+    svg.setAttribute("viewBox", "0 0 " + width + " " + height);
+    svg.setAttribute("preserveAspectRatio", "xMidYMid meet");
+    var unit = Math.max(width, height) / 40;
+    items.forEach(function (item) {
+      var tone = "shape " + (item.tone || "");
+      var c = item.coords;
+      if (item.mark) {
+        var x = item.mark[0];
+        var y = item.mark[1];
+        svgNode("path", {
+          "class": tone + " shape-mark",
+          d: "M" + (x - unit) + " " + y + "h" + 2 * unit + "M" + x + " " + (y - unit) + "v" + 2 * unit
+        }, svg);
+        return;
+      }
+      var node = item.shape === "circle"
+        ? svgNode("circle", { cx: c[0], cy: c[1], r: c[2] })
+        : item.shape === "rect"
+          ? svgNode("rect", { x: c[0], y: c[1], width: c[2] - c[0], height: c[3] - c[1] })
+          : svgNode("polygon", { points: c.join(" ") });
+      node.setAttribute("class", tone);
+      svg.appendChild(node);
+      if (item.label) {
+        var box = bounds(item);
+        var text = svgNode("text", {
+          "class": tone + " shape-label",
+          x: box[0],
+          y: box[1] > unit * 1.5 ? box[1] - unit / 3 : box[3] + unit * 1.2,
+          "font-size": unit
+        }, svg);
+        text.textContent = item.label;
+      }
+    });
+  }
+
+  /** [left, top, right, bottom] of a shape, in image pixels. */
+  function bounds(area) {
+    var c = area.coords;
+    if (area.shape === "circle") {
+      return [c[0] - c[2], c[1] - c[2], c[0] + c[2], c[1] + c[2]];
+    }
+    var xs = c.filter(function (v, i) { return i % 2 === 0; });
+    var ys = c.filter(function (v, i) { return i % 2 === 1; });
+    return [Math.min.apply(null, xs), Math.min.apply(null, ys),
+      Math.max.apply(null, xs), Math.max.apply(null, ys)];
+  }
+
+  /**
+   * Whether image pixel (x, y) is inside a shape, by the rules QTI's `inside` is scored
+   * with (pyslet, after HTML image maps): a circle's edge is in; a rectangle takes its
+   * left and top edges, not its right and bottom; a polygon is ray-cast.
+   */
+  function inside(area, x, y) {
+    var c = area.coords;
+    if (area.shape === "circle") {
+      return (x - c[0]) * (x - c[0]) + (y - c[1]) * (y - c[1]) <= c[2] * c[2];
+    }
+    if (area.shape === "rect") {
+      return x >= Math.min(c[0], c[2]) && x < Math.max(c[0], c[2]) &&
+        y >= Math.min(c[1], c[3]) && y < Math.max(c[1], c[3]);
+    }
+    var crossings = 0;
+    for (var i = 0; i < c.length; i += 2) {
+      var j = (i + 2) % c.length;
+      var low = c[i + 1] < c[j + 1] ? i : j; // the vertex with the smaller y
+      var high = low === i ? j : i;
+      var x0 = c[low];
+      var y0 = c[low + 1];
+      var x1 = c[high];
+      var y1 = c[high + 1];
+      if (y0 === y1 || y < y0 || y >= y1) {
+        continue;
+      }
+      if (y === y0) {
+        crossings += x >= x0;
+      } else if (!(x < x0 && x < x1) && (y - y0) * (x1 - x0) / (y1 - y0) + x0 <= x) {
+        crossings += 1;
+      }
+    }
+    return crossings % 2 === 1;
+  }
+
   // -------------------------------------------------------------------- pane
 
   /** One stage showing one image (or one slice of a series) with its own zoom and pan. */
@@ -98,6 +209,7 @@
     this.viewer = viewer;
     this.stage = root.querySelector(".viewer-stage");
     this.image = root.querySelector(".viewer-stage img");
+    this.overlay = svgNode("svg", { "class": "shape-overlay", "aria-hidden": "true" }, this.stage);
     this.label = root.querySelector(".pane-caption");
     this.seriesBar = root.querySelector(".viewer-series");
     this.slider = root.querySelector(".slice-slider");
@@ -110,6 +222,7 @@
     this.x = 0;
     this.y = 0;
     this.pointers = {};
+    this.press = null; // where a lone pointer went down, while it may still be a click
     this.gesture = null;
     this.wheelRest = 0;
     this.preloaded = {};
@@ -191,6 +304,11 @@
   Pane.prototype.show = function () {
     var version = this.version();
     this.image.src = version.src;
+    var drawn = ((this.annotated && overlays[this.id]) || []).concat(picks[this.id] || []);
+    this.overlay.style.display = drawn.length ? "" : "none";
+    if (drawn.length) {
+      drawShapes(this.overlay, this.entry.width, this.entry.height, drawn);
+    }
     var series = this.entry.series;
     if (series) {
       var text = "slice " + (this.slice + 1) + " of " + series.length;
@@ -286,12 +404,15 @@
     var limitY = Math.max(0, (boxHeight * this.scale - height) / 2);
     this.x = clamp(this.x, -limitX, limitX);
     this.y = clamp(this.y, -limitY, limitY);
-    var style = this.image.style;
-    style.width = boxWidth + "px";
-    style.height = boxHeight + "px";
-    style.marginLeft = -boxWidth / 2 + "px";
-    style.marginTop = -boxHeight / 2 + "px";
-    style.transform = "translate(" + this.x + "px, " + this.y + "px) scale(" + this.scale + ")";
+    var pane = this;
+    [this.image, this.overlay].forEach(function (layer) {
+      var style = layer.style;
+      style.width = boxWidth + "px";
+      style.height = boxHeight + "px";
+      style.marginLeft = -boxWidth / 2 + "px";
+      style.marginTop = -boxHeight / 2 + "px";
+      style.transform = "translate(" + pane.x + "px, " + pane.y + "px) scale(" + pane.scale + ")";
+    });
     if (this.viewer.active === this) {
       this.viewer.zoomOutput.textContent = Math.round(this.scale * 100) + "%";
     }
@@ -306,12 +427,17 @@
     this.pointers[event.pointerId] = { x: event.clientX, y: event.clientY };
     this.gesture = null;
     this.stage.classList.add("is-dragging");
+    // One pointer that comes up where it went down is a click on the image; more is a pinch.
+    this.press = Object.keys(this.pointers).length === 1 ? { x: event.clientX, y: event.clientY } : null;
   };
 
   Pane.prototype.onPointerMove = function (event) {
     var previous = this.pointers[event.pointerId];
     if (!previous) {
       return;
+    }
+    if (this.press && Math.hypot(event.clientX - this.press.x, event.clientY - this.press.y) > CLICK_SLOP) {
+      this.press = null;
     }
     var ids = Object.keys(this.pointers);
     if (ids.length === 1) {
@@ -333,10 +459,40 @@
   };
 
   Pane.prototype.onPointerUp = function (event) {
+    var press = this.press;
+    this.press = null;
     delete this.pointers[event.pointerId];
     this.gesture = null;
     if (Object.keys(this.pointers).length === 0) {
       this.stage.classList.remove("is-dragging");
+    }
+    if (press && event.type === "pointerup" &&
+        Math.hypot(event.clientX - press.x, event.clientY - press.y) <= CLICK_SLOP) {
+      this.clickImage(event);
+    }
+  };
+
+  /**
+   * A click on the image answers the open question asked on it (onImageClick), at the
+   * image pixel under the pointer through the current zoom and pan; the question's marks
+   * are drawn here and its words announced.
+   */
+  Pane.prototype.clickImage = function (event) {
+    var box = this.image.getBoundingClientRect();
+    var x = ((event.clientX - box.left) * this.entry.width) / box.width;
+    var y = ((event.clientY - box.top) * this.entry.height) / box.height;
+    if (x < 0 || y < 0 || x > this.entry.width || y > this.entry.height) {
+      return;
+    }
+    var handlers = clickHandlers[this.id] || [];
+    for (var i = 0; i < handlers.length; i += 1) {
+      var answer = handlers[i](x, y);
+      if (answer) {
+        picks[this.id] = answer.items;
+        this.show();
+        this.viewer.announce(answer.message);
+        return;
+      }
     }
   };
 
@@ -446,6 +602,7 @@
     });
     window.clearTimeout(this.announceTimer);
     this.status.textContent = "";
+    picks = {};
     if (this.opener && document.contains(this.opener)) {
       this.opener.focus();
     }
@@ -479,7 +636,7 @@
     this.position.textContent = "Image " + (imageOrder.indexOf(pane.id) + 1) + " of " +
       imageOrder.length;
     var annotations = this.buttons.annotations;
-    annotations.hidden = !pane.entry.annotated;
+    annotations.hidden = !pane.entry.annotated && !overlays[pane.id];
     annotations.setAttribute("aria-pressed", String(pane.annotated));
     this.zoomOutput.textContent = Math.round(pane.scale * 100) + "%";
     this.renderFindings();
@@ -527,7 +684,7 @@
 
   Viewer.prototype.toggleAnnotations = function () {
     var pane = this.active;
-    if (!pane.entry.annotated) {
+    if (!pane.entry.annotated && !overlays[pane.id]) {
       return;
     }
     pane.annotated = !pane.annotated;
@@ -665,6 +822,21 @@
     },
     revealFindings: function (findingsById) {
       viewer.revealFindings(findingsById);
-    }
+    },
+    /** Items (as drawShapes takes them) drawn over an image when annotations are shown. */
+    addOverlay: function (imageId, items) {
+      overlays[imageId] = (overlays[imageId] || []).concat(items);
+    },
+    /**
+     * `handler(x, y)` is called with the image pixel of a click on image `imageId` in the
+     * viewer; it returns null if its question is not open, else {items, message}: the
+     * marks to draw (as drawShapes takes them) and the words to announce.
+     */
+    onImageClick: function (imageId, handler) {
+      (clickHandlers[imageId] = clickHandlers[imageId] || []).push(handler);
+    },
+    drawShapes: drawShapes,
+    bounds: bounds,
+    inside: inside
   };
 })();
