@@ -60,11 +60,12 @@ def test_build_checks_schemas_when_given(run_cli, tmp_path: Path, schema_set) ->
     assert "all documents valid against the official schemas" in result.stdout
 
 
-def test_build_without_schemas_says_it_did_not_check(run_cli, tmp_path, monkeypatch) -> None:
+def test_build_without_schemas_checks_the_bundled_copy(run_cli, tmp_path, monkeypatch) -> None:
     monkeypatch.delenv("QTIEXPORT_SCHEMAS", raising=False)
     result = build(run_cli, CONTENT, tmp_path)
     assert result.exit_code == 0, result.output
-    assert "schema check skipped" in result.stderr
+    assert "all documents valid against the official schemas (bundled schemas)" in result.stdout
+    assert "schema check skipped" not in result.stderr
 
 
 def test_two_builds_are_byte_identical(run_cli, tmp_path: Path) -> None:

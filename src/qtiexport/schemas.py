@@ -1,8 +1,8 @@
 """Check generated XML against the official 1EdTech and ADL schemas.
 
-The schemas are not shipped with the tool (see DESIGN, "Schemas"): the folder comes from
-`--schemas DIR` or `QTIEXPORT_SCHEMAS`. Each schema is compiled once per process,
-because compiling the QTI schema alone takes about half a second.
+The package ships a copy of the schemas (`xsd/`, see its NOTICE.md); `--schemas DIR` or
+`QTIEXPORT_SCHEMAS` names another folder of the same layout. Each schema is compiled once
+per process, because compiling the QTI schema alone takes about half a second.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ SCHEMA_FILES = {
     "scorm-manifest": "scorm12/scorm12.xsd",
 }
 ENVIRONMENT_VARIABLE = "QTIEXPORT_SCHEMAS"
+BUNDLED_FOLDER = Path(__file__).resolve().parent / "xsd"
 STREAMING_ABOVE = 1024 * 1024  # bytes
 
 
@@ -27,12 +28,12 @@ class SchemaFolderError(Exception):
     """The schema folder is missing a file or a schema does not compile."""
 
 
-def schema_folder(option: Path | None) -> Path | None:
-    """The folder from the option, else from QTIEXPORT_SCHEMAS, else none."""
+def schema_folder(option: Path | None) -> Path:
+    """The folder from the option, else from QTIEXPORT_SCHEMAS, else the bundled copy."""
     if option is not None:
         return option
     value = os.environ.get(ENVIRONMENT_VARIABLE, "").strip()
-    return Path(value) if value else None
+    return Path(value) if value else BUNDLED_FOLDER
 
 
 @cache

@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -14,7 +15,13 @@ from qtiexport.commands.options import course_path, error_format, load_checked_c
 from qtiexport.diagnostics import display_path
 from qtiexport.package import CommitIncomplete, OutputBusy, OutputRefused, PackageError
 from qtiexport.parallel import WorkerDied
-from qtiexport.schemas import ENVIRONMENT_VARIABLE, SchemaFolderError, SchemaSet, schema_folder
+from qtiexport.schemas import (
+    BUNDLED_FOLDER,
+    ENVIRONMENT_VARIABLE,
+    SchemaFolderError,
+    SchemaSet,
+    schema_folder,
+)
 from qtiexport.timing import StageTimes
 
 
@@ -40,8 +47,13 @@ from qtiexport.timing import StageTimes
     "--schemas",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     default=None,
-    help=f"Folder of the official XSDs; default ${ENVIRONMENT_VARIABLE}. Every document is "
-    "checked against them before anything is written.",
+    help=f"Folder of the official XSDs; default ${ENVIRONMENT_VARIABLE}, else the copy shipped "
+    "with qtiexport. Every document is checked against them before anything is written.",
+)
+@click.option(
+    "--no-schema-check",
+    is_flag=True,
+    help="Write the packages without checking them against the official XSDs.",
 )
 @click.option(
     "--timings",
@@ -50,15 +62,25 @@ from qtiexport.timing import StageTimes
 )
 @error_format
 def build(
-    path: Path, output: Path, target: str, schemas: Path | None, timings: bool, fmt: str
+    path: Path,
+    output: Path,
+    target: str,
+    schemas: Path | None,
+    no_schema_check: bool,
+    timings: bool,
+    fmt: str,
 ) -> None:
     """Build the course in PATH (default: content/) into SCORM 1.2 and QTI 2.1 zips."""
+    if no_schema_check and schemas is not None:
+        raise click.UsageError("give either --schemas DIR or --no-schema-check, not both")
     started = time.perf_counter()
     times = StageTimes()
     try:
         # The output folder is checked before any work and held from here to the end.
         with refused_as_usage_error(), claimed_output(path, output):
-            built, checked = build_held(path, output, target, schemas, fmt, times)
+            built, checked_against = build_held(
+                path, output, target, schemas, no_schema_check, fmt, times
+            )
     except OutputBusy as exc:  # worth trying again once the other build is over: exit 1
         click.echo(f"build stopped: {exc}", err=True)
         raise SystemExit(1) from None
@@ -71,8 +93,10 @@ def build(
             f"wrote {display_path(package.zip_path)} ({package.files} files, "
             f"{size / 1024:.0f} KiB) and {display_path(package.tree_path)}/"
         )
-    if checked:
-        click.echo("all documents valid against the official schemas")
+    if checked_against is not None:
+        click.echo(
+            f"all documents valid against the official schemas ({schemas_name(checked_against)})"
+        )
     if timings:
         click.echo(timings_line(times, time.perf_counter() - started), err=True)
 
@@ -83,23 +107,31 @@ def timings_line(times: StageTimes, wall: float) -> str:
     return f"timings: {stages}; {wall:.2f} s in all (stages add up every process)"
 
 
+def schemas_name(folder: Path) -> str:
+    return "bundled schemas" if folder == BUNDLED_FOLDER else display_path(folder)
+
+
 def build_held(
-    path: Path, output: Path, target: str, schemas: Path | None, fmt: str, times: StageTimes
-) -> tuple[list[BuiltPackage], bool]:
-    """Validate and build, holding the output folder; say whether the schemas were checked."""
+    path: Path,
+    output: Path,
+    target: str,
+    schemas: Path | None,
+    no_schema_check: bool,
+    fmt: str,
+    times: StageTimes,
+) -> tuple[list[BuiltPackage], Path | None]:
+    """Validate and build, holding the output folder; return the schema folder checked against,
+    or None when the check was skipped."""
     course = load_checked_course(path, fmt, times)
-    folder = schema_folder(schemas)
+    folder = None if no_schema_check else schema_folder(schemas)
     schema_set = None
     if folder is None:
-        click.echo(
-            f"note: schema check skipped: give --schemas DIR or set {ENVIRONMENT_VARIABLE}",
-            err=True,
-        )
+        click.echo("note: schema check skipped (--no-schema-check)", err=True)
     else:
         try:
             schema_set = SchemaSet(folder)
         except SchemaFolderError as exc:
-            raise click.BadParameter(str(exc), param_hint="--schemas") from None
+            unusable_schema_folder(folder, exc)
     targets = TARGETS if target == "all" else (target,)
     try:
         built = build_course(course, output, targets, schema_set, times, output_claimed=True)
@@ -115,11 +147,23 @@ def build_held(
         )
         raise SystemExit(1) from None
     except SchemaFolderError as exc:  # a schema compiles only when first needed
-        raise click.BadParameter(str(exc), param_hint="--schemas") from None
+        unusable_schema_folder(folder, exc)
     except (PackageError, WorkerDied, OSError) as exc:
         click.echo(f"build failed: {exc}; the previous packages are intact", err=True)
         raise SystemExit(1) from None
-    return built, schema_set is not None
+    return built, folder
+
+
+def unusable_schema_folder(folder: Path, exc: SchemaFolderError) -> NoReturn:
+    if folder != BUNDLED_FOLDER:  # the user named it: a usage error (exit 2)
+        raise click.BadParameter(str(exc), param_hint="--schemas") from None
+    # The copy shipped with the package is damaged: the installation, not the command, is wrong.
+    click.echo(
+        f"build failed: the bundled schemas cannot be used ({exc}); reinstall qtiexport, "
+        f"or give --schemas DIR, set {ENVIRONMENT_VARIABLE} or use --no-schema-check",
+        err=True,
+    )
+    raise SystemExit(1)
 
 
 @contextmanager
