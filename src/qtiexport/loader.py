@@ -483,14 +483,8 @@ class _Builder:
 
 def _node_at_depth(node: Node, levels: int) -> Node:
     """The first node, in reading order, `levels` levels below `node` (it exists)."""
-    if levels == 0:
-        return node
-    children = node.value.values() if node.is_map else node.value
-    for child in children:
-        found = _deep_enough(child, levels - 1)
-        if found is not None:
-            return found
-    return node
+    found = _deep_enough(node, levels)
+    return found if found is not None else node
 
 
 def _deep_enough(node: Node, levels: int) -> Node | None:

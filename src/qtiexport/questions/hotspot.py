@@ -10,13 +10,14 @@ from typing import Any
 
 from qtiexport.fields import Fields, describe_node, suggest
 from qtiexport.model import Answer, Image, Question
-from qtiexport.questions.base import TEXT, Key, QuestionKind, ResponseView
+from qtiexport.questions.base import TEXT, Key, ResponseView
 from qtiexport.questions.choices import CHOICE_KEY
 from qtiexport.questions.image_areas import (
     MAX_LABEL,
     SHAPE_SCHEMA,
     AreasOnImage,
     DrawnArea,
+    ImageQuestionKind,
     Shape,
     StageImageView,
     image_spec,
@@ -166,7 +167,8 @@ def read_areas(f: Fields, image: Image | None) -> tuple[Area, ...]:
     return tuple(areas)
 
 
-class Hotspot(QuestionKind):
+class Hotspot(ImageQuestionKind):
+    details_type = HotspotAnswer
     name = "hotspot"
     keys = (IMAGE, AREAS, ANSWER)
     required = ("image", "areas", "answer")
@@ -233,14 +235,6 @@ class Hotspot(QuestionKind):
         if not all(k in keys for k in correct):
             return (), node.is_list  # an area it names has its own error
         return tuple(correct), node.is_list
-
-    @staticmethod
-    def details(question: Question) -> HotspotAnswer:
-        assert isinstance(question.details, HotspotAnswer)
-        return question.details
-
-    def media(self, question: Question) -> tuple[Image, ...]:
-        return (self.details(question).image,)
 
     def areas_on_image(self, question: Question) -> AreasOnImage:
         hotspot = self.details(question)

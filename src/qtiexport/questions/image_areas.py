@@ -7,11 +7,12 @@ file (model.Image)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from qtiexport.fields import Fields, describe_node
 from qtiexport.loader import Node
-from qtiexport.model import Image
+from qtiexport.model import Image, Question
+from qtiexport.questions.base import QuestionKind
 
 SHAPES = ("circle", "rect", "poly")
 COORDS_HELP = {
@@ -333,3 +334,17 @@ def draw_areas(drawing: AreasOnImage, target: Any) -> None:
         draw.rectangle((x, y, x + text_box[2] - text_box[0] + 4, y + text_height), fill=(0, 0, 0))
         draw.text((x + 2, y + 2 - text_box[1]), area.name, fill=colour, font=font)
     picture.save(target, format="PNG")
+
+
+class ImageQuestionKind(QuestionKind):
+    """A kind asked on one image of the case (hotspot, point): its details carry that
+    image, which the item shows and so depends on."""
+
+    details_type: ClassVar[type]
+
+    def details(self, question: Question) -> Any:
+        assert isinstance(question.details, self.details_type)
+        return question.details
+
+    def media(self, question: Question) -> tuple[Image, ...]:
+        return (self.details(question).image,)

@@ -9,13 +9,14 @@ from typing import Any
 
 from qtiexport.fields import Fields, describe_node
 from qtiexport.model import Answer, Image, Question
-from qtiexport.questions.base import TEXT, Key, QuestionKind, ResponseView
+from qtiexport.questions.base import TEXT, Key, ResponseView
 from qtiexport.questions.hotspot import IMAGE, ObjectView, object_view
 from qtiexport.questions.image_areas import (
     MAX_LABEL,
     SHAPE_SCHEMA,
     AreasOnImage,
     DrawnArea,
+    ImageQuestionKind,
     Shape,
     StageImageView,
     image_spec,
@@ -66,7 +67,8 @@ class PointAnswerView:
     label: str | None
 
 
-class Point(QuestionKind):
+class Point(ImageQuestionKind):
+    details_type = PointAnswer
     name = "point"
     keys = (IMAGE, ANSWER)
     required = ("image", "answer")
@@ -111,14 +113,6 @@ class Point(QuestionKind):
         x, y = shape.inner_point()
         details = PointAnswer(f.case.case_id, image, shape, label.strip() if label else None)
         return Answer(correct=(f"{x} {y}",), details=details)
-
-    @staticmethod
-    def details(question: Question) -> PointAnswer:
-        assert isinstance(question.details, PointAnswer)
-        return question.details
-
-    def media(self, question: Question) -> tuple[Image, ...]:
-        return (self.details(question).image,)
 
     def areas_on_image(self, question: Question) -> AreasOnImage:
         point = self.details(question)
