@@ -84,6 +84,29 @@ def test_builds_are_byte_identical_across_environments(tmp_path: Path) -> None:
                 assert info.date_time == (2000, 1, 1, 0, 0, 0)
 
 
+@pytest.mark.parametrize(
+    ("umask", "folder_mode", "file_mode"), [(0o022, 0o755, 0o644), (0o027, 0o750, 0o640)]
+)
+def test_the_trees_get_the_permissions_of_the_users_own_files(
+    tmp_path: Path, umask: int, folder_mode: int, file_mode: int
+) -> None:
+    """Every folder of the unzipped trees, their own included, is made as the user's
+    folders are (0o777 less the umask), and every file as theirs (0o666 less it)."""
+    done = run_build([str(CONTENT), "-o", str(tmp_path / "out"), "--tree"], cwd=REPO, umask=umask)
+    assert done.returncode == 0, done.stderr
+    trees = tmp_path / "out" / "msk-teaching-cases"
+    folders = [trees, *(p for p in trees.rglob("*") if p.is_dir())]
+    files = [p for p in trees.rglob("*") if p.is_file()]
+    assert {trees / "qti21", trees / "scorm12", trees / "scorm12" / "qti"} <= set(folders)
+    assert len(files) > 30
+    assert {f"{p.relative_to(trees)}": oct(p.stat().st_mode & 0o777) for p in folders} == {
+        f"{p.relative_to(trees)}": oct(folder_mode) for p in folders
+    }
+    assert {f"{p.relative_to(trees)}": oct(p.stat().st_mode & 0o777) for p in files} == {
+        f"{p.relative_to(trees)}": oct(file_mode) for p in files
+    }
+
+
 def test_source_date_epoch_sets_every_timestamp(tmp_path: Path) -> None:
     epoch = 1700000000  # 2023-11-14T22:13:20Z
     done = run_build(
@@ -254,7 +277,9 @@ def test_worker_processes_write_the_same_bytes_as_one_process(tmp_path: Path) ->
     for workers in ("2", "1"):
         out = tmp_path / f"out-{workers}"
         done = run_build(
-            ["course", "-o", str(out)], cwd=tmp_path, env={"QTIEXPORT_WORKERS": workers}
+            ["course", "-o", str(out), "--tree"],
+            cwd=tmp_path,
+            env={"QTIEXPORT_WORKERS": workers},
         )
         assert done.returncode == 0, done.stderr
         zips[workers] = {p.name: p.read_bytes() for p in sorted(out.glob("*.zip"))}
@@ -270,7 +295,7 @@ def test_a_rebuild_links_unchanged_files_and_writes_what_changed(tmp_path: Path)
     course = tmp_path / "course"
     shutil.copytree(CONTENT, course)
     out = tmp_path / "out"
-    assert run_build([str(course), "-o", str(out)], cwd=tmp_path).returncode == 0
+    assert run_build([str(course), "-o", str(out), "--tree"], cwd=tmp_path).returncode == 0
     tree = out / "msk-teaching-cases" / "qti21"
     before = {p.name: p.stat().st_ino for p in tree.glob("item-*.xml")}
     questions = course / "cases" / "tumoral-calcinosis" / "questions.yaml"
@@ -278,14 +303,14 @@ def test_a_rebuild_links_unchanged_files_and_writes_what_changed(tmp_path: Path)
     stem = "Which is the most likely diagnosis?"
     assert text.count(stem) == 1
     questions.write_text(text.replace(stem, "What is the likeliest diagnosis?"), encoding="utf-8")
-    assert run_build([str(course), "-o", str(out)], cwd=tmp_path).returncode == 0
+    assert run_build([str(course), "-o", str(out), "--tree"], cwd=tmp_path).returncode == 0
     after = {p.name: p.stat().st_ino for p in tree.glob("item-*.xml")}
     changed = {name for name in after if after[name] != before[name]}
     assert len(changed) == 1
     assert "What is the likeliest diagnosis?" in (tree / changed.pop()).read_text(encoding="utf-8")
     # The rebuilt packages are the bytes a build from scratch gives.
     fresh = tmp_path / "fresh"
-    assert run_build([str(course), "-o", str(fresh)], cwd=tmp_path).returncode == 0
+    assert run_build([str(course), "-o", str(fresh), "--tree"], cwd=tmp_path).returncode == 0
     for name in ZIPS:
         assert (out / name).read_bytes() == (fresh / name).read_bytes()
     for path in (fresh / "msk-teaching-cases").rglob("*"):
@@ -323,17 +348,31 @@ def packages(out: Path) -> dict[str, bytes]:
     }
 
 
-@pytest.mark.parametrize("previous_build", [True, False], ids=["rebuild", "first build"])
+# What stands in the output folder before (None: nothing, else whether the trees too), what
+# the build writes (whether the trees too), and the renames of its commit, journal included.
+COMMITS = {
+    "first build, zips": (None, False, 3),  # journal, 2 zips in
+    "first build, trees": (None, True, 5),  # journal, 2 new trees and 2 zips in
+    "rebuild, zips": (False, False, 3),
+    "rebuild, trees": (True, True, 7),  # journal, 2 old trees aside, 2 new trees, 2 zips
+    "zips after trees": (True, False, 5),  # journal, 2 stale trees aside, 2 zips in
+    "trees after zips": (False, True, 5),
+}
+
+
+@pytest.mark.parametrize("commit", COMMITS, ids=list(COMMITS))
 def test_a_commit_that_fails_at_any_rename_leaves_the_previous_packages(
-    tmp_path: Path, monkeypatch, previous_build: bool
+    tmp_path: Path, monkeypatch, commit: str
 ) -> None:
+    previous_trees, trees, renames = COMMITS[commit]
     first, second = two_versions(tmp_path)
     out = tmp_path / "out"
-    if previous_build:
-        build_course(validate_course(first), out, TARGETS, None)
+    if previous_trees is not None:
+        build_course(validate_course(first), out, TARGETS, None, trees=previous_trees)
     before = everything(out)
-    # Both zips and both trees; the SCORM tree holds every player file.
-    assert len(before) == (20 + len(player_assets()) if previous_build else 0)
+    # Both zips, and both trees with their markers: the SCORM tree holds every player file.
+    expected = {None: 0, False: 2, True: 20 + len(player_assets())}[previous_trees]
+    assert len(before) == expected
     changed = validate_course(second)
     real_replace = os.replace
     failing = 1
@@ -349,23 +388,24 @@ def test_a_commit_that_fails_at_any_rename_leaves_the_previous_packages(
 
         monkeypatch.setattr(os, "replace", replace)
         try:
-            build_course(changed, out, TARGETS, None)
+            build_course(changed, out, TARGETS, None, trees=trees)
         except PackageError as error:
             assert str(error) == "putting the packages in place failed: [Errno 5] injected failure"
-            # Both zips and both trees as they were, and nothing else: no journal, no lock,
+            # Both zips (and trees) as they were, and nothing else: no journal, no lock,
             # no temporary file; a first build leaves no output folder at all.
             assert everything(out) == before, f"rename {failing} failed"
-            assert out.exists() == previous_build
+            assert out.exists() == (previous_trees is not None)
             failing += 1
             continue
         finally:
             monkeypatch.setattr(os, "replace", real_replace)
         break
-    # journal, (2 old trees aside), 2 new trees and 2 zips in
-    assert failing - 1 == (7 if previous_build else 5)
+    assert failing - 1 == renames
     fresh = tmp_path / "fresh"
-    build_course(changed, fresh, TARGETS, None)
+    build_course(changed, fresh, TARGETS, None, trees=trees)
     assert everything(out) == everything(fresh) != before
+    # Without trees, no tree of the earlier build is left, nor the folder that held them.
+    assert (out / "minimal").exists() == trees
 
 
 def test_when_putting_back_fails_too_the_next_build_puts_the_packages_back(
@@ -373,7 +413,7 @@ def test_when_putting_back_fails_too_the_next_build_puts_the_packages_back(
 ) -> None:
     first, second = two_versions(tmp_path)
     out = tmp_path / "out"
-    build_course(validate_course(first), out, TARGETS, None)
+    build_course(validate_course(first), out, TARGETS, None, trees=True)
     before = everything(out)
     real_replace = os.replace
     calls = 0
@@ -387,7 +427,7 @@ def test_when_putting_back_fails_too_the_next_build_puts_the_packages_back(
 
     monkeypatch.setattr(os, "replace", replace)
     with pytest.raises(CommitIncomplete) as failed:
-        build_course(validate_course(second), out, TARGETS, None)
+        build_course(validate_course(second), out, TARGETS, None, trees=True)
     monkeypatch.setattr(os, "replace", real_replace)
     assert str(failed.value) == (
         "putting the packages in place failed ([Errno 5] injected failure), and so did "
@@ -414,27 +454,35 @@ main()
 """
 
 
-@pytest.mark.parametrize("previous_build", [True, False], ids=["rebuild", "first build"])
-def test_a_build_killed_at_any_rename_is_undone_by_the_next(
-    tmp_path: Path, previous_build: bool
-) -> None:
+KILLED_COMMITS = {
+    name: COMMITS[name]
+    for name in ("first build, zips", "first build, trees", "rebuild, trees", "zips after trees")
+}
+
+
+@pytest.mark.parametrize("commit", KILLED_COMMITS, ids=list(KILLED_COMMITS))
+def test_a_build_killed_at_any_rename_is_undone_by_the_next(tmp_path: Path, commit: str) -> None:
+    previous_trees, trees, renames = KILLED_COMMITS[commit]
+    tree_option = ["--tree"] if trees else []
     first, second = two_versions(tmp_path)
     broken = tmp_path / "broken"
     shutil.copytree(second, broken)
     (broken / "course.yaml").write_text((broken / "course.yaml").read_text().replace("title", "x"))
     pristine = tmp_path / "pristine"
-    if previous_build:
-        assert run_build([str(first), "-o", str(pristine)], cwd=tmp_path).returncode == 0
+    if previous_trees is not None:
+        earlier = [str(first), "-o", str(pristine), *(["--tree"] if previous_trees else [])]
+        assert run_build(earlier, cwd=tmp_path).returncode == 0
     before = everything(pristine)
     fresh = tmp_path / "fresh"
-    assert run_build([str(second), "-o", str(fresh)], cwd=tmp_path).returncode == 0
+    assert run_build([str(second), "-o", str(fresh), *tree_option], cwd=tmp_path).returncode == 0
     environment = {k: v for k, v in os.environ.items() if k != "QTIEXPORT_SCHEMAS"}
-    for rename in range(1, 8 if previous_build else 6):
+    for rename in range(1, renames + 1):
         out = tmp_path / f"out-{rename}"
-        if previous_build:
+        if previous_trees is not None:
             shutil.copytree(pristine, out)
         killed = subprocess.run(
-            [sys.executable, "-c", KILLED_AT_A_RENAME, "build", str(second), "-o", str(out)],
+            [sys.executable, "-c", KILLED_AT_A_RENAME, "build", str(second), "-o", str(out)]
+            + tree_option,
             env={**environment, "KILL_AT_RENAME": str(rename)},
             capture_output=True,
             timeout=120,
@@ -447,7 +495,7 @@ def test_a_build_killed_at_any_rename_is_undone_by_the_next(
         assert packages(out) == before, f"killed at rename {rename}"
         if rename > 1:  # the journal was written: the killed build's files are gone too
             assert everything(out) == before
-        assert run_build([str(second), "-o", str(out)], cwd=tmp_path).returncode == 0
+        assert run_build([str(second), "-o", str(out), *tree_option], cwd=tmp_path).returncode == 0
         assert everything(out) == everything(fresh)
 
 
@@ -458,12 +506,12 @@ from pathlib import Path
 import qtiexport.build
 from qtiexport.cli import main
 commit = qtiexport.build.commit_packages
-def held(writers, folder):
+def held(*arguments):
     Path(os.environ["HOLDING"]).write_text("in the commit")
     deadline = time.monotonic() + 60
     while not Path(os.environ["HOLD_UNTIL"]).exists() and time.monotonic() < deadline:
         time.sleep(0.01)
-    return commit(writers, folder)
+    return commit(*arguments)
 qtiexport.build.commit_packages = held
 main()
 """

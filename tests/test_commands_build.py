@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from qtiexport.build import TARGETS
 from qtiexport.package import TREE_MARKER, TREE_MARKER_TEXT
 
 from conftest import REPO
@@ -152,33 +153,39 @@ def test_building_the_working_folder_as_the_course_suggests_a_folder_beside_it(
 
 
 STANDING = {
-    # what stands at a path the build writes, and what the build says about it
+    # what stands at a path the build writes, what the build says about it, and whether
+    # only a build with --tree writes there
     "an unmarked folder at a tree's path": (
         "out/minimal/qti21",
         "out/minimal/qti21 is a folder that no build wrote (it holds no .qtiexport-tree "
         "file), and this build would replace it: move it away or choose another output folder.",
+        True,
     ),
     "a folder at a zip's path": (
         "out/minimal-scorm12.zip",
         "out/minimal-scorm12.zip is a folder that is not a zip a build wrote, and this build "
         "would replace it: move it away or choose another output folder.",
+        False,
     ),
     "a file at a zip's path that is no zip": (
         "out/minimal-qti21.zip",
         "out/minimal-qti21.zip is a file that is not a zip a build wrote, and this build would "
         "replace it: move it away or choose another output folder.",
+        False,
     ),
     "a file where the trees' folder goes": (
         "out/minimal",
         "out/minimal is a file, not a folder, and this build would put its unzipped packages "
         "there: move it away or choose another output folder.",
+        True,
     ),
 }
 
 
+@pytest.mark.parametrize("tree", [True, False], ids=["--tree", "zips only"])
 @pytest.mark.parametrize("case", STANDING, ids=list(STANDING))
-def test_a_build_replaces_nothing_that_a_build_did_not_write(run_cli, course, case) -> None:
-    standing, message = STANDING[case]
+def test_a_build_replaces_nothing_that_a_build_did_not_write(run_cli, course, case, tree) -> None:
+    standing, message, only_with_trees = STANDING[case]
     target = course.parent / standing
     if standing.endswith("qti21.zip") or standing.endswith("/minimal"):
         target.parent.mkdir(parents=True)
@@ -188,8 +195,16 @@ def test_a_build_replaces_nothing_that_a_build_did_not_write(run_cli, course, ca
         (target / "notes.md").write_text("an author's notes\n")
         (target / "images" / "x.png").write_bytes(b"\x89PNG")
     before = files_of(course.parent)
-    assert usage_error(run_cli("build", "course", "-o", "out")) == message
-    assert files_of(course.parent) == before
+    result = run_cli("build", "course", "-o", "out", *(["--tree"] if tree else []))
+    if tree or not only_with_trees:
+        assert usage_error(result) == message
+        assert files_of(course.parent) == before
+    else:  # a build writing only the zips leaves what stands where trees go alone
+        assert result.exit_code == 0, result.output
+        assert "removed" not in result.stdout
+        after = files_of(course.parent)
+        assert {name: after[name] for name in before} == before
+        assert set(after) - set(before) == {"out/minimal-qti21.zip", "out/minimal-scorm12.zip"}
 
 
 def test_a_link_where_the_trees_go_is_refused_and_the_course_kept(run_cli, course) -> None:
@@ -200,11 +215,107 @@ def test_a_link_where_the_trees_go_is_refused_and_the_course_kept(run_cli, cours
     (course.parent / "out").mkdir()
     (course.parent / "out" / "minimal").symlink_to(course / "cases")
     before = files_of(course)
-    assert usage_error(run_cli("build", "course", "-o", "out")) == (
+    assert usage_error(run_cli("build", "course", "-o", "out", "--tree")) == (
         "out/minimal is a symbolic link, not a folder, and this build would put its unzipped "
         "packages there: move it away or choose another output folder."
     )
     assert files_of(course) == before
+    # Writing only the zips, the build goes nowhere near the link.
+    assert run_cli("build", "course", "-o", "out").exit_code == 0
+    assert files_of(course) == before
+    assert (course.parent / "out" / "minimal").is_symlink()
+
+
+def zip_facts(out: Path, target: str) -> tuple[int, str]:
+    """The number of files in the minimal course's zip of `target`, and its size as shown."""
+    path = out / f"minimal-{target}.zip"
+    with zipfile.ZipFile(path) as archive:
+        return len(archive.namelist()), f"{path.stat().st_size / 1024:.0f}"
+
+
+def test_a_build_without_tree_writes_the_two_zips_and_nothing_else(
+    run_cli, course, monkeypatch
+) -> None:
+    monkeypatch.delenv("QTIEXPORT_SCHEMAS", raising=False)  # the default: the bundled copy
+    result = run_cli("build", "course", "-o", "out")
+    assert result.exit_code == 0, result.output
+    (scorm, scorm_kib), (qti, qti_kib) = (zip_facts(course.parent / "out", t) for t in TARGETS)
+    assert result.stdout.splitlines() == [
+        f"wrote out/minimal-scorm12.zip ({scorm} files, {scorm_kib} KiB)",
+        f"wrote out/minimal-qti21.zip ({qti} files, {qti_kib} KiB)",
+        "all documents valid against the official schemas (bundled schemas)",
+    ]
+    assert sorted(files_of(course.parent / "out")) == ["minimal-qti21.zip", "minimal-scorm12.zip"]
+
+
+def test_a_build_with_tree_writes_each_package_unzipped_beside_its_zip(
+    run_cli, course, monkeypatch
+) -> None:
+    monkeypatch.delenv("QTIEXPORT_SCHEMAS", raising=False)  # the default: the bundled copy
+    result = run_cli("build", "course", "-o", "out", "--tree")
+    assert result.exit_code == 0, result.output
+    out = course.parent / "out"
+    (scorm, scorm_kib), (qti, qti_kib) = (zip_facts(out, t) for t in TARGETS)
+    assert result.stdout.splitlines()[:2] == [
+        f"wrote out/minimal-scorm12.zip ({scorm} files, {scorm_kib} KiB) and out/minimal/scorm12/",
+        f"wrote out/minimal-qti21.zip ({qti} files, {qti_kib} KiB) and out/minimal/qti21/",
+    ]
+    for target in TARGETS:
+        with zipfile.ZipFile(out / f"minimal-{target}.zip") as archive:
+            in_zip = {name: archive.read(name) for name in archive.namelist()}
+        tree = files_of(out / "minimal" / target)
+        assert tree.pop(TREE_MARKER) == TREE_MARKER_TEXT
+        assert tree == in_zip
+    # The zips are the same bytes with trees or without.
+    assert run_cli("build", "course", "-o", "zips-only").exit_code == 0
+    for target in TARGETS:
+        name = f"minimal-{target}.zip"
+        assert (out / name).read_bytes() == (course.parent / "zips-only" / name).read_bytes()
+
+
+def test_a_build_without_tree_removes_the_trees_that_no_longer_match_its_zips(
+    run_cli, course, monkeypatch
+) -> None:
+    """A tree left from an earlier --tree build would show an author the old package: the
+    next build of that package without --tree takes it away in the same commit, and only
+    the trees a build wrote, of the packages it builds."""
+    monkeypatch.delenv("QTIEXPORT_SCHEMAS", raising=False)  # the default: the bundled copy
+    out = course.parent / "out"
+    assert run_cli("build", "course", "-o", "out", "--tree").exit_code == 0
+    (out / "minimal" / "notes.txt").write_text("an author's notes\n")
+    result = run_cli("build", "course", "-o", "out", "--target", "qti21")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[1:] == [
+        "removed out/minimal/qti21/: an earlier build's unzipped tree, which would no longer "
+        "match the zip (add --tree to write it anew)",
+        "all documents valid against the official schemas (bundled schemas)",
+    ]
+    # The SCORM zip was not rebuilt, so its tree still matches it and stays.
+    assert sorted(p.name for p in (out / "minimal").iterdir()) == ["notes.txt", "scorm12"]
+    (out / "minimal" / "notes.txt").unlink()
+    result = run_cli("build", "course", "-o", "out")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[2] == (
+        "removed out/minimal/scorm12/: an earlier build's unzipped tree, which would no longer "
+        "match the zip (add --tree to write it anew)"
+    )
+    # The trees' folder went with its last tree: the output is a zips-only build's.
+    assert sorted(p.name for p in out.iterdir()) == ["minimal-qti21.zip", "minimal-scorm12.zip"]
+    again = run_cli("build", "course", "-o", "out")
+    assert again.exit_code == 0 and "removed" not in again.stdout
+
+
+def test_a_tree_reached_through_a_link_is_never_removed(run_cli, course) -> None:
+    """A build's own trees, in another output folder that `out/minimal` links to: not this
+    output's, so a zips-only build into `out` leaves them as they are."""
+    assert run_cli("build", "course", "-o", "elsewhere", "--tree").exit_code == 0
+    before = files_of(course.parent / "elsewhere")
+    (course.parent / "out").mkdir()
+    (course.parent / "out" / "minimal").symlink_to(course.parent / "elsewhere" / "minimal")
+    result = run_cli("build", "course", "-o", "out")
+    assert result.exit_code == 0, result.output
+    assert "removed" not in result.stdout
+    assert files_of(course.parent / "elsewhere") == before
 
 
 def test_a_build_replaces_its_own_packages_and_keeps_the_files_beside_them(run_cli, course) -> None:
@@ -213,7 +324,7 @@ def test_a_build_replaces_its_own_packages_and_keeps_the_files_beside_them(run_c
     (out / "README.txt").write_text("kept\n")
     (out / "minimal" / "notes.txt").write_text("kept too\n")
     for _ in range(2):
-        result = run_cli("build", "course", "-o", "out")
+        result = run_cli("build", "course", "-o", "out", "--tree")
         assert result.exit_code == 0, result.output
     tree = out / "minimal" / "qti21"
     assert (tree / TREE_MARKER).read_bytes() == TREE_MARKER_TEXT
@@ -240,7 +351,7 @@ def test_a_failed_commit_says_the_previous_packages_are_intact(
 
     def replace(source, destination) -> None:
         calls.append(destination)
-        if len(calls) == 4:  # the first tree is in, the second not yet
+        if len(calls) == 3:  # after the journal, the first zip is in, the second not yet
             raise OSError(errno.EIO, "Input/output error")
         real_replace(source, destination)
 

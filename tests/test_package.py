@@ -25,6 +25,7 @@ from qtiexport.package import (
     PackageWriter,
     TreeWriter,
     check_entry_name,
+    commit_packages,
     is_marked_tree,
     pack,
     recover_interrupted_commit,
@@ -72,6 +73,34 @@ def test_commit_replaces_zip_and_tree_and_discard_leaves_nothing(tmp_path: Path)
     assert not (tmp_path / "p" / "a.txt").exists()
     assert (tmp_path / "p" / "b" / "c.txt").read_bytes() == b"two"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p", "p.zip"]
+
+
+def test_a_writer_without_a_tree_writes_the_zip_alone(tmp_path: Path) -> None:
+    writer = PackageWriter(tmp_path / "p.zip")
+    writer.add("b/c.txt", b"two")
+    (temporary,) = tmp_path.iterdir()  # the zip being written, and no folder
+    assert temporary.name.startswith(TEMP_PREFIX) and temporary.is_file()
+    assert writer.commit() == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.zip"]
+    with zipfile.ZipFile(tmp_path / "p.zip") as archive:
+        assert archive.read("b/c.txt") == b"two"
+
+
+def test_a_commit_takes_away_only_the_stale_trees_a_build_wrote(tmp_path: Path) -> None:
+    first = PackageWriter(tmp_path / "p.zip", tmp_path / "trees" / "p")
+    first.add("a.txt", b"one")
+    first.commit()
+    unmarked = tmp_path / "trees" / "q"  # an author's folder where a tree could go
+    unmarked.mkdir()
+    (unmarked / "notes.md").write_text("an author's")
+    second = PackageWriter(tmp_path / "p.zip")
+    second.add("a.txt", b"two")
+    removed = commit_packages([second], tmp_path, [tmp_path / "trees" / "p", unmarked])
+    assert removed == [tmp_path / "trees" / "p"]
+    assert sorted(p.name for p in (tmp_path / "trees").iterdir()) == ["q"]
+    assert (unmarked / "notes.md").read_text() == "an author's"
+    with zipfile.ZipFile(tmp_path / "p.zip") as archive:
+        assert archive.read("a.txt") == b"two"
 
 
 def test_a_failed_first_build_removes_the_folders_it_created(tmp_path: Path) -> None:
@@ -230,6 +259,14 @@ def test_a_journal_that_points_out_of_the_folder_moves_nothing(tmp_path: Path) -
     (out / JOURNAL_NAME).write_text(json.dumps(journal))  # "new" is no temporary name
     with pytest.raises(PackageError, match="is not a journal a build wrote; remove it"):
         recover_interrupted_commit(out)
+    # Only a tree that was kept aside may go away with nothing in its place.
+    for move in (
+        {"final": "p.zip", "new": None, "kept": f"{TEMP_PREFIX}a/previous.zip", "tree": False},
+        {"final": "p", "new": None, "kept": None, "tree": True},
+    ):
+        (out / JOURNAL_NAME).write_text(json.dumps({"moves": [move]}))
+        with pytest.raises(PackageError, match="is not a journal a build wrote; remove it"):
+            recover_interrupted_commit(out)
 
 
 def test_a_second_lock_on_the_output_folder_is_refused_with_the_holders_pid(

@@ -3,8 +3,10 @@
 Documents stream from the renderer through the schema check into the package writer,
 so memory stays flat however large the course. Nothing replaces the previous packages
 until every document of every target has passed, and then both packages are replaced
-together. The output folder never overlaps the course, and one build at a time writes
-into it.
+together: the zips, with their unzipped trees when asked for (`trees`), and without, a
+previous build's trees of the same packages go away in the same step, as they would no
+longer match the zips. The output folder never overlaps the course, and one build at a
+time writes into it.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from qtiexport.package import (
     TreeWriter,
     check_package_paths,
     commit_packages,
+    is_stale_tree,
     pack,
     recover_interrupted_commit,
     remove_leftovers,
@@ -53,8 +56,9 @@ class SchemaViolation(Exception):
 class BuiltPackage:
     target: str
     zip_path: Path
-    tree_path: Path
+    tree_path: Path | None  # the unzipped tree written beside the zip, if asked for
     files: int
+    removed_tree: Path | None = None  # a previous build's tree of it, taken away as stale
 
 
 @dataclass(frozen=True)
@@ -97,12 +101,12 @@ class Work:
     course: Course
     targets: frozenset[str]
     schemas: SchemaSet | None
-    trees: dict[str, TreeWriter]  # for the temporary tree of each target's package
+    trees: dict[str, TreeWriter]  # the temporary tree of each target's package; {}: none
 
 
 @dataclass(frozen=True)
 class PackedDocument:
-    """A checked document as the zips take it, already written to the trees."""
+    """A checked document as the zips take it, already written to the trees if any."""
 
     destinations: tuple[tuple[str, str], ...]  # (target, name inside that package)
     packed: PackedFile | None  # None when the document breaks a schema
@@ -113,22 +117,31 @@ Rendered = tuple[list[PackedDocument], dict[str, float]]  # documents, seconds p
 
 
 def _package(work: Work, documents: list[CheckedDocument], times: StageTimes) -> Rendered:
-    """Write the documents that passed into the packages' trees and pack them for the
-    zips, in the process that rendered them: that spreads the file system's and zlib's
-    work over the cores, packs a file that both packages carry once, and sends the
-    main process compressed bytes."""
+    """Pack the documents that passed for the zips (and write them into the packages'
+    trees, when the build writes trees), in the process that rendered them: that spreads
+    zlib's and the file system's work over the cores, packs a file that both packages
+    carry once, and sends the main process compressed bytes."""
     packed = []
     with times.stage("zip"):
         for document in documents:
             if document.problems:
                 packed.append(PackedDocument(document.destinations, None, document.problems))
                 continue
-            (target, name), *copies = document.destinations
-            written = work.trees[target].write(name, document.data)
-            for target, name in copies:
-                work.trees[target].write_same(name, document.data, written)
+            if work.trees:
+                _write_to_trees(work.trees, document)
             packed.append(PackedDocument(document.destinations, pack(document.data), ()))
     return packed, times.seconds
+
+
+def _write_to_trees(trees: dict[str, TreeWriter], document: CheckedDocument) -> None:
+    """Write a document into the tree of every package that carries it: once, then as
+    links to that first file."""
+    written = None
+    for target, name in document.destinations:
+        if written is None:
+            written = trees[target].write(name, document.data)
+        else:
+            trees[target].write_same(name, document.data, written)
 
 
 def render_course_files(work: Work) -> Rendered:
@@ -239,15 +252,19 @@ def build_course(
     times: StageTimes | None = None,
     *,
     output_claimed: bool = False,
+    trees: bool = False,
 ) -> list[BuiltPackage]:
     """Render, check and package the targets, streaming one case at a time.
 
     The SCORM package carries the QTI documents under `qti/`: each is rendered and
     checked once and written into both packages. Large courses are rendered by worker
     processes, case by case, and written in the same order, so the packages are the
-    same bytes as from one process; each process writes the files it rendered into the
-    packages' unzipped trees itself. Every target is written to temporary files first;
-    only when every document has passed the schemas are they put in place, all together.
+    same bytes as from one process. With `trees`, the unzipped trees are written too,
+    under `output/<course-id>/<target>/`, each process writing the files it rendered
+    itself; without, no tree is written and a previous build's tree of a package built
+    now is taken away with the commit (`BuiltPackage.removed_tree`). Every target is
+    written to temporary files first; only when every document has passed the schemas
+    are they put in place, all together.
 
     Raises OutputRefused (the output folder overlaps the course, or something a build did
     not write stands where a package goes) and OutputBusy (another build holds the folder)
@@ -255,9 +272,9 @@ def build_course(
     """
     times = times if times is not None else StageTimes()
     if output_claimed:
-        return _build_holding_the_lock(course, output, targets, schemas, times)
+        return _build_holding_the_lock(course, output, targets, schemas, times, trees)
     with claimed_output(course.root, output):
-        return _build_holding_the_lock(course, output, targets, schemas, times)
+        return _build_holding_the_lock(course, output, targets, schemas, times, trees)
 
 
 def _build_holding_the_lock(
@@ -266,16 +283,22 @@ def _build_holding_the_lock(
     targets: tuple[str, ...],
     schemas: SchemaSet | None,
     times: StageTimes,
+    trees: bool,
 ) -> list[BuiltPackage]:
+    trees_folder = output / course.id
     paths = {
-        target: (output / f"{course.id}-{target}.zip", output / course.id / target)
+        target: (output / f"{course.id}-{target}.zip", trees_folder / target if trees else None)
         for target in TARGETS
         if target in targets
     }
     for zip_path, tree_path in paths.values():
         check_package_paths(zip_path, tree_path)
+    # Without trees, a previous build's tree of a package built now would no longer match
+    # its zip: it goes away with the commit (only a marked one, reached through folders).
+    stale_trees = [] if trees else [trees_folder / target for target in paths]
+    stale_trees = [tree for tree in stale_trees if is_stale_tree(tree)]
     remove_leftovers(output)
-    remove_leftovers(output / course.id)
+    remove_leftovers(trees_folder)
     wanted = frozenset(targets)
     questions = sum(len(case.questions) for case in course.cases)
     workers = worker_count(len(course.cases), questions >= PARALLEL_FROM_QUESTIONS)
@@ -285,7 +308,8 @@ def _build_holding_the_lock(
         for target, (zip_path, tree_path) in paths.items():
             writers[target] = PackageWriter(zip_path, tree_path)
         # Each worker process gets its own copy of the tree writers when forked.
-        work = Work(course, wanted, schemas, {t: w.tree for t, w in writers.items()})
+        tree_writers = {t: w.tree for t, w in writers.items() if w.tree is not None}
+        work = Work(course, wanted, schemas, tree_writers)
         if workers and schemas is not None:  # compiled once, before the fork, for every worker
             for kind in ["qti"] + [MANIFEST_SCHEMAS[target] for target in writers]:
                 schemas.schema(kind)
@@ -306,9 +330,18 @@ def _build_holding_the_lock(
         if problems:
             raise SchemaViolation(problems)
         with times.stage("zip"):
-            commit_packages(list(writers.values()), output)
+            removed = commit_packages(list(writers.values()), output, stale_trees)
+        if removed:  # the trees' folder, when the stale trees were all it held
+            with contextlib.suppress(OSError):
+                trees_folder.rmdir()
         return [
-            BuiltPackage(target, w.zip_path, w.tree_path, len(w.names))
+            BuiltPackage(
+                target,
+                w.zip_path,
+                w.tree_path,
+                len(w.names),
+                trees_folder / target if trees_folder / target in removed else None,
+            )
             for target, w in writers.items()
         ]
     finally:

@@ -1,12 +1,14 @@
-"""Final stage: write packages as deterministic zips and unzipped trees, all or none.
+"""Final stage: write packages as deterministic zips, and unzipped trees when asked, all
+or none.
 
 Entries go in the order given (renderers give a fixed order), with fixed timestamps
 (SOURCE_DATE_EPOCH when set), fixed permissions and no directory entries, so the
 same input gives byte-identical zips on any machine. Each output is written beside
 its target under a temporary name; `commit_packages` then puts every zip and tree of a
-build in place together, or puts the previous ones back, even after a kill (a journal
-says what to undo). A build replaces only zips and trees that a build wrote: each tree
-it writes holds a marker file, and anything else standing at a target path stops it.
+build in place together, and takes away the stale trees it is told to, or puts the
+previous ones back, even after a kill (a journal says what to undo). A build replaces or
+removes only zips and trees that a build wrote: each tree it writes holds a marker file,
+and anything else standing at a target path stops it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import shutil
 import stat
 import struct
@@ -237,6 +240,19 @@ def _open_no_follow(path: str, flags: int) -> int:
     return os.open(path, flags | getattr(os, "O_NOFOLLOW", 0))
 
 
+def make_temporary_folder(parent: Path) -> Path:
+    """A new folder with a temporary name in `parent`, with the permissions of any folder
+    the user makes (0o777 less the umask): it becomes an unzipped tree that others may
+    need to read, where `tempfile.mkdtemp` would give 0o700."""
+    while True:
+        folder = parent / f"{TEMP_PREFIX}{secrets.token_hex(6)}"
+        try:
+            os.mkdir(folder, 0o777)
+        except FileExistsError:
+            continue
+        return folder
+
+
 class TreeWriter:
     """Writes files into an unzipped package tree. Any process may hold one for the same
     folder: the build's worker processes write the files they rendered themselves, so
@@ -351,17 +367,29 @@ def is_marked_tree(path: Path) -> bool:
     )
 
 
-def check_package_paths(zip_path: Path, tree_path: Path) -> None:
+def is_stale_tree(tree_path: Path) -> bool:
+    """Whether a tree a build wrote stands at `tree_path`, reached through real folders
+    only: one that a build writing no tree must take away, as it no longer matches the
+    zip. Its folder must be a real folder too, so that a link there (an author's, maybe
+    to the course) is never followed to a marked tree elsewhere."""
+    folder = _lstat(tree_path.parent)
+    return folder is not None and stat.S_ISDIR(folder.st_mode) and is_marked_tree(tree_path)
+
+
+def check_package_paths(zip_path: Path, tree_path: Path | None = None) -> None:
     """Raise OutputRefused when anything a build did not write stands where this package
     goes. A build replaces a zip file and a marked tree; a folder, link or other file at
     the zip's name, an unmarked folder or a link at the tree's, and anything but a real
-    folder where the tree's folder goes are an author's, and stay as they are."""
+    folder where the tree's folder goes are an author's, and stay as they are. Without
+    `tree_path` (a build writing the zip only) the tree's paths are not checked."""
     zip_facts = _lstat(zip_path)
     if zip_facts is not None and not is_zip_file(zip_path):
         raise OutputRefused(
             f"{shown_path(zip_path)} is {_kind(zip_facts)} that is not a zip a build wrote, "
             "and this build would replace it: move it away or choose another output folder"
         )
+    if tree_path is None:
+        return
     folder_facts = _lstat(tree_path.parent)
     if folder_facts is not None and not stat.S_ISDIR(folder_facts.st_mode):
         raise OutputRefused(
@@ -379,47 +407,54 @@ def check_package_paths(zip_path: Path, tree_path: Path) -> None:
 
 
 class PackageWriter:
-    """Streams files into a temporary zip and tree; `commit` puts both in place (and
-    `commit_packages` several writers' together).
+    """Streams files into a temporary zip, and into a temporary tree when given a
+    `tree_path`; `commit` puts them in place (and `commit_packages` several writers'
+    together).
 
-    `add` writes a file to both; `add_packed` takes a file that a `TreeWriter` already
-    wrote to `temp_tree` and `pack` already packed, in the worker process that rendered
-    it. Until the commit, the previous package at the target paths is untouched;
-    `discard` removes the temporary files.
+    `add` writes a file to both; `add_packed` takes a file that `pack` already packed
+    (and a `TreeWriter` already wrote to `temp_tree`, if there is one) in the worker
+    process that rendered it. Until the commit, the previous package at the target paths
+    is untouched; `discard` removes the temporary files.
     """
 
-    def __init__(self, zip_path: Path, tree_path: Path):
+    def __init__(self, zip_path: Path, tree_path: Path | None = None):
         self.zip_path = zip_path
         self.tree_path = tree_path
         stamp = build_timestamp()
         # Folders this build creates, deepest first: a failed first build removes them again.
-        self.created = [
-            folder
-            for folder in (tree_path.parent, *tree_path.parent.parents)
-            if not folder.exists()
-        ]
-        self.created += [f for f in (zip_path.parent, *zip_path.parent.parents) if not f.exists()]
+        self.created = [f for f in (zip_path.parent, *zip_path.parent.parents) if not f.exists()]
+        if tree_path is not None:
+            self.created += [
+                folder
+                for folder in (tree_path.parent, *tree_path.parent.parents)
+                if not folder.exists()
+            ]
         zip_path.parent.mkdir(parents=True, exist_ok=True)
-        tree_path.parent.mkdir(parents=True, exist_ok=True)
         handle, temp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".zip", dir=zip_path.parent)
         self.temp_zip = Path(temp_name)
-        self.temp_tree = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=tree_path.parent))
         self.raw = os.fdopen(handle, "wb", buffering=1024 * 1024)
-        (self.temp_tree / TREE_MARKER).write_bytes(TREE_MARKER_TEXT)
+        self.temp_tree: Path | None = None
+        self.tree: TreeWriter | None = None
+        if tree_path is not None:
+            tree_path.parent.mkdir(parents=True, exist_ok=True)
+            self.temp_tree = make_temporary_folder(tree_path.parent)
+            (self.temp_tree / TREE_MARKER).write_bytes(TREE_MARKER_TEXT)
+            previous = tree_path if is_marked_tree(tree_path) else None
+            self.tree = TreeWriter(self.temp_tree, previous)
         self.archive = ZipArchive(self.raw, stamp)
         self.names: set[str] = set()
-        self.tree = TreeWriter(self.temp_tree, tree_path if is_marked_tree(tree_path) else None)
         self.finished = False
         self.committed = False
 
     def add(self, name: str, data: bytes) -> None:
-        """Write one file into the tree and the zip."""
+        """Write one file into the zip, and into the tree if there is one."""
         self._claim(name)
-        self.tree.write(name, data)
+        if self.tree is not None:
+            self.tree.write(name, data)
         self._append(name, pack(data))
 
     def add_packed(self, name: str, packed: PackedFile) -> None:
-        """Append a file already packed and already written to `temp_tree`."""
+        """Append a file already packed (and already written to `temp_tree`, if any)."""
         self._claim(name)
         self._append(name, packed)
 
@@ -448,8 +483,10 @@ class PackageWriter:
 
     def commit(self) -> int:
         """Put this package alone in place; return the number of files."""
-        folder = os.path.commonpath([self.zip_path.parent, self.tree_path.parent])
-        commit_packages([self], Path(folder))  # the journal's folder holds both
+        parents = [self.zip_path.parent]
+        if self.tree_path is not None:
+            parents.append(self.tree_path.parent)
+        commit_packages([self], Path(os.path.commonpath(parents)))  # the journal's folder
         return len(self.names)
 
     def discard(self) -> None:
@@ -458,7 +495,8 @@ class PackageWriter:
         if not self.raw.closed:
             self.raw.close()
         self.temp_zip.unlink(missing_ok=True)
-        shutil.rmtree(self.temp_tree, ignore_errors=True)
+        if self.temp_tree is not None:
+            shutil.rmtree(self.temp_tree, ignore_errors=True)
         for folder in sorted(set(self.created), key=lambda f: len(f.parts), reverse=True):
             # A folder that is not empty holds the other target's package or the user's files.
             with contextlib.suppress(OSError):
@@ -467,13 +505,14 @@ class PackageWriter:
 
 @dataclass(frozen=True)
 class Move:
-    """One path of a commit: the new zip or tree that goes to `final`, and where the one
-    standing there waits until the commit is complete (None when there is none). An old
-    zip waits as a second hard link, so its name never stands empty; an old tree is
-    renamed out of the way, as a folder cannot replace another in one step."""
+    """One path of a commit: the new zip or tree that goes to `final` (None for a stale
+    tree that only goes away), and where the one standing there waits until the commit
+    is complete (None when there is none). An old zip waits as a second hard link, so its
+    name never stands empty; an old tree is renamed out of the way, as a folder cannot
+    replace another in one step."""
 
     final: Path
-    new: Path
+    new: Path | None
     kept: Path | None
     tree: bool
 
@@ -487,16 +526,19 @@ def _keep_zip(zip_path: Path) -> Path:
     return kept
 
 
+def _tree_kept(tree_path: Path) -> Path:
+    """Where the tree at `tree_path` waits during the commit: beside it, on its file system."""
+    return Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=tree_path.parent)) / "previous"
+
+
 def _planned_moves(writer: PackageWriter) -> list[Move]:
-    tree_kept = None
-    if os.path.lexists(writer.tree_path):
-        folder = tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=writer.tree_path.parent)
-        tree_kept = Path(folder) / "previous"
+    moves = []
+    if writer.tree_path is not None:
+        assert writer.temp_tree is not None
+        kept = _tree_kept(writer.tree_path) if os.path.lexists(writer.tree_path) else None
+        moves.append(Move(writer.tree_path, writer.temp_tree, kept, tree=True))
     zip_kept = _keep_zip(writer.zip_path) if os.path.lexists(writer.zip_path) else None
-    return [
-        Move(writer.tree_path, writer.temp_tree, tree_kept, tree=True),
-        Move(writer.zip_path, writer.temp_zip, zip_kept, tree=False),
-    ]
+    return [*moves, Move(writer.zip_path, writer.temp_zip, zip_kept, tree=False)]
 
 
 def _sync_folder(folder: Path) -> None:
@@ -558,16 +600,21 @@ def _read_journal(folder: Path) -> list[Move] | None:
         moves = [
             Move(
                 inside(m["final"]),
-                inside(m["new"]),
+                None if m["new"] is None else inside(m["new"]),
                 None if m["kept"] is None else inside(m["kept"]),
                 m["tree"] is True,
             )
             for m in json.loads(text)["moves"]
         ]
-        # Only temporary names are ever removed, and never a final one.
+        # Only temporary names are ever removed, and never a final one; only a tree
+        # that was kept aside may go away with nothing new in its place.
         for move in moves:
+            if move.new is None:
+                new_is_temporary = move.tree and move.kept is not None
+            else:
+                new_is_temporary = move.new.name.startswith(TEMP_PREFIX)
             if move.final.name.startswith(TEMP_PREFIX) or not (
-                move.new.name.startswith(TEMP_PREFIX)
+                new_is_temporary
                 and (move.kept is None or move.kept.parent.name.startswith(TEMP_PREFIX))
             ):
                 raise ValueError(move)
@@ -585,7 +632,7 @@ def _put_back(moves: list[Move]) -> None:
         if move.tree:
             if move.kept is not None:
                 if os.path.lexists(move.kept):  # moved out of the way: the new tree out, it in
-                    if os.path.lexists(move.final):
+                    if move.new is not None and os.path.lexists(move.final):
                         os.replace(move.final, move.new)
                     os.replace(move.kept, move.final)
             elif not os.path.lexists(move.new) and is_marked_tree(move.final):
@@ -603,8 +650,12 @@ def _remove_kept(moves: list[Move]) -> None:
             shutil.rmtree(move.kept.parent, ignore_errors=True)
 
 
-def commit_packages(writers: list[PackageWriter], folder: Path) -> None:
-    """Put every writer's zip and tree in place, all of them or none.
+def commit_packages(
+    writers: list[PackageWriter], folder: Path, stale_trees: list[Path] | None = None
+) -> list[Path]:
+    """Put every writer's zip and tree in place, and take the `stale_trees` away (trees of
+    an earlier build that no longer match the zips), all of them or none; return the stale
+    trees taken away (those still marked as a build's).
 
     The zips and trees standing there are checked again (a build replaces only what a
     build wrote) and kept aside; a journal in `folder` lists the moves before the first
@@ -621,13 +672,17 @@ def commit_packages(writers: list[PackageWriter], folder: Path) -> None:
     try:
         for writer in writers:
             moves += _planned_moves(writer)
+        for tree_path in stale_trees or []:
+            if is_stale_tree(tree_path):  # checked again, holding the lock
+                moves.append(Move(tree_path, None, _tree_kept(tree_path), tree=True))
         try:
             _write_journal(folder, moves)
             for move in moves:
                 if move.tree and move.kept is not None:
                     os.replace(move.final, move.kept)
             for move in moves:
-                os.replace(move.new, move.final)
+                if move.new is not None:
+                    os.replace(move.new, move.final)
             (folder / JOURNAL_NAME).unlink()  # the commit point: the new packages stand
         except BaseException as exc:
             try:
@@ -649,6 +704,7 @@ def commit_packages(writers: list[PackageWriter], folder: Path) -> None:
     finally:
         if restored:
             _remove_kept(moves)
+    return [move.final for move in moves if move.new is None]
 
 
 def recover_interrupted_commit(folder: Path) -> bool:
@@ -662,6 +718,8 @@ def recover_interrupted_commit(folder: Path) -> bool:
     (folder / JOURNAL_NAME).unlink()
     _remove_kept(moves)
     for move in moves:  # the killed build's new packages, back under their temporary names
+        if move.new is None:
+            continue
         facts = _lstat(move.new)
         if facts is not None and stat.S_ISDIR(facts.st_mode):
             shutil.rmtree(move.new, ignore_errors=True)

@@ -33,8 +33,8 @@ from qtiexport.timing import StageTimes
     type=click.Path(file_okay=False, path_type=Path),
     default="build",
     show_default=True,
-    help="Folder for the zips and the unzipped trees; never the course folder, a folder "
-    "inside it or one that contains it.",
+    help="Folder for the zips (and the unzipped trees with --tree); never the course folder, "
+    "a folder inside it or one that contains it.",
 )
 @click.option(
     "--target",
@@ -56,6 +56,13 @@ from qtiexport.timing import StageTimes
     help="Write the packages without checking them against the official XSDs.",
 )
 @click.option(
+    "--tree",
+    is_flag=True,
+    help="Also write each package unzipped, under DIR/<course-id>/<target>/, to read or diff. "
+    "Without it, a tree an earlier build wrote there is removed, as it would no longer "
+    "match the zip.",
+)
+@click.option(
     "--timings",
     is_flag=True,
     help="Print the seconds spent in each stage (on standard error).",
@@ -67,6 +74,7 @@ def build(
     target: str,
     schemas: Path | None,
     no_schema_check: bool,
+    tree: bool,
     timings: bool,
     fmt: str,
 ) -> None:
@@ -79,7 +87,7 @@ def build(
         # The output folder is checked before any work and held from here to the end.
         with refused_as_usage_error(), claimed_output(path, output):
             built, checked_against = build_held(
-                path, output, target, schemas, no_schema_check, fmt, times
+                path, output, target, schemas, no_schema_check, tree, fmt, times
             )
     except OutputBusy as exc:  # worth trying again once the other build is over: exit 1
         click.echo(f"build stopped: {exc}", err=True)
@@ -88,17 +96,28 @@ def build(
         click.echo(f"build failed: {exc}", err=True)
         raise SystemExit(1) from None
     for package in built:
-        size = package.zip_path.stat().st_size
-        click.echo(
-            f"wrote {display_path(package.zip_path)} ({package.files} files, "
-            f"{size / 1024:.0f} KiB) and {display_path(package.tree_path)}/"
-        )
+        click.echo(wrote_line(package))
+    for package in built:
+        if package.removed_tree is not None:
+            click.echo(
+                f"removed {display_path(package.removed_tree)}/: an earlier build's unzipped "
+                "tree, which would no longer match the zip (add --tree to write it anew)"
+            )
     if checked_against is not None:
         click.echo(
             f"all documents valid against the official schemas ({schemas_name(checked_against)})"
         )
     if timings:
         click.echo(timings_line(times, time.perf_counter() - started), err=True)
+
+
+def wrote_line(package: BuiltPackage) -> str:
+    """What the build wrote for one package: the zip, and its tree when there is one."""
+    size = package.zip_path.stat().st_size
+    line = f"wrote {display_path(package.zip_path)} ({package.files} files, {size / 1024:.0f} KiB)"
+    if package.tree_path is not None:
+        line += f" and {display_path(package.tree_path)}/"
+    return line
 
 
 def timings_line(times: StageTimes, wall: float) -> str:
@@ -117,6 +136,7 @@ def build_held(
     target: str,
     schemas: Path | None,
     no_schema_check: bool,
+    trees: bool,
     fmt: str,
     times: StageTimes,
 ) -> tuple[list[BuiltPackage], Path | None]:
@@ -134,7 +154,9 @@ def build_held(
             unusable_schema_folder(folder, exc)
     targets = TARGETS if target == "all" else (target,)
     try:
-        built = build_course(course, output, targets, schema_set, times, output_claimed=True)
+        built = build_course(
+            course, output, targets, schema_set, times, output_claimed=True, trees=trees
+        )
     except CommitIncomplete as exc:
         click.echo(f"build failed: {exc}", err=True)
         raise SystemExit(1) from None
