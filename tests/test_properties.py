@@ -23,6 +23,7 @@ from qtiexport.diagnostics import ContentError
 from qtiexport.markdown import markdown_to_text
 from qtiexport.package import TEMP_PREFIX
 from qtiexport.qti import assessment_test_href, item_href
+from qtiexport.questions.text import normalise_answer
 from qtiexport.validate import validate_course
 
 from conftest import CONTENT
@@ -83,10 +84,12 @@ def questions(draw, number: int, image_ids: list[str]) -> dict:
     else:
         answers = draw(
             st.lists(
-                plain.filter(lambda s: len(s) <= 80 and s == s.strip()),
+                # Accepted answers are compared as `normalise_answer` has them: one that
+                # is only punctuation, or the same as another there, is an author error.
+                plain.filter(lambda s: len(s) <= 80 and s == s.strip() and normalise_answer(s)),
                 min_size=1,
                 max_size=3,
-                unique_by=str.casefold,
+                unique_by=normalise_answer,
             )
         )
         question["answer"] = answers
