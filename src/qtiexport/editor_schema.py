@@ -32,6 +32,13 @@ def _object(properties: dict[str, Any], required: list[str], description: str) -
     }
 
 
+MASTERY_SCORE = {
+    "type": "integer",
+    "minimum": 0,
+    "maximum": 100,
+    "description": "Percentage needed to pass; becomes adlcp:masteryscore.",
+}
+
 COURSE = {
     "$schema": DRAFT,
     "title": "qtiexport course.yaml",
@@ -44,12 +51,7 @@ COURSE = {
             "version": {"type": ["string", "number"]},
             "authors": TEXT_LIST,
             "license": TEXT,
-            "mastery_score": {
-                "type": "integer",
-                "minimum": 0,
-                "maximum": 100,
-                "description": "Percentage needed to pass; becomes adlcp:masteryscore.",
-            },
+            "mastery_score": MASTERY_SCORE,
             "cases": {
                 "type": "array",
                 "items": IDENTIFIER,
@@ -109,6 +111,11 @@ CASE = {
             "id": {**IDENTIFIER, "description": "Must equal the case folder's name."},
             "title": TEXT,
             "history": MARKDOWN,
+            "credit": {
+                **MARKDOWN,
+                "description": "Markdown, one line: whom the case or its images come from "
+                "(Courtesy of …), shown in small print under the history.",
+            },
             "images": {"type": "array", "items": IMAGE},
             "diagnosis": MARKDOWN,
             "teaching": {
@@ -119,6 +126,11 @@ CASE = {
             },
             "references": TEXT_LIST,
             "keywords": TEXT_LIST,
+            "mastery_score": {
+                **MASTERY_SCORE,
+                "description": "This case's pass mark in place of the course's "
+                "`mastery_score`; becomes its adlcp:masteryscore.",
+            },
         },
         ["id", "title", "history"],
         "The narrative of one case.",

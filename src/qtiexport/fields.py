@@ -6,6 +6,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 
 from qtiexport.diagnostics import Diagnostics, Location, describe_forbidden
 from qtiexport.loader import Node
@@ -15,11 +16,62 @@ from qtiexport.model import Image, markdown_mode
 # Matched whole (fullmatch): `$` would let a final line break through.
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 MAX_IDENTIFIER = 255
+DIGITS = re.compile(r"\d+")
 
 
 def suggest(word: str, options: tuple[str, ...] | list[str]) -> str:
     close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
     return f"; did you mean `{close[0]}`?" if close else ""
+
+
+# A missing file's name is a likely typo of an existing one when their names (without the
+# extension, any letter case) are this alike: one wrong, missing or swapped letter in a
+# name of 8 letters, two in one of 16.
+FILE_NAME_CUTOFF = 0.75
+# With no likely typo, a folder this small is listed instead, so the author sees the names.
+LISTED_FILES = 5
+EXTENSION_FAMILIES = {".jpeg": ".jpg", ".tiff": ".tif"}
+
+
+def _name_likeness(wanted: PurePosixPath, existing: PurePosixPath) -> float:
+    """How alike two paths' folders and names are, 0 to 1; 0 when the names differ only in
+    their numbers (`slice-2` is another slice, not a typo of `slice-1`)."""
+    wanted_name, existing_name = wanted.stem.casefold(), existing.stem.casefold()
+    if wanted_name != existing_name and DIGITS.sub("", wanted_name) == DIGITS.sub(
+        "", existing_name
+    ):
+        return 0.0
+    name = difflib.SequenceMatcher(None, wanted_name, existing_name).ratio()
+    folder = difflib.SequenceMatcher(
+        None, str(wanted.parent).casefold(), str(existing.parent).casefold()
+    ).ratio()
+    return min(name, folder)
+
+
+def _family(path: PurePosixPath) -> str:
+    suffix = path.suffix.casefold()
+    return EXTENSION_FAMILIES.get(suffix, suffix)
+
+
+def suggest_file(wanted: str, existing: list[str]) -> str:
+    """A "did you mean" naming the existing file that `wanted` is a likely typo of (the
+    same kind of file first), else the existing files when there are few, else ""."""
+    target = PurePosixPath(wanted)
+    # Hidden files (.DS_Store, editors' backups) are never what an author meant.
+    existing = [name for name in existing if not name.startswith(".") and "/." not in name]
+    scored = []
+    for name in existing:
+        path = PurePosixPath(name)
+        likeness = _name_likeness(target, path)
+        if likeness >= FILE_NAME_CUTOFF:
+            scored.append((_family(path) == _family(target), likeness, name))
+    if scored:
+        return f"; did you mean `{max(scored)[2]}`?"
+    if not existing:
+        return "; the case folder holds no files besides its YAML"
+    if len(existing) <= LISTED_FILES:
+        return "; the case folder holds " + ", ".join(f"`{name}`" for name in existing)
+    return ""
 
 
 def describe_node(node: Node) -> str:

@@ -29,6 +29,15 @@ from yaml.events import (
     SequenceStartEvent,
     StreamEndEvent,
 )
+from yaml.tokens import (
+    BlockEntryToken,
+    FlowMappingEndToken,
+    FlowMappingStartToken,
+    FlowSequenceEndToken,
+    FlowSequenceStartToken,
+    ScalarToken,
+    ValueToken,
+)
 
 from qtiexport.diagnostics import Diagnostic, Location, describe_forbidden
 
@@ -54,7 +63,8 @@ TEXT_MEMORY_PER_BYTE = 7
 MARKDOWN_MEMORY_PER_CHARACTER = 400
 # libyaml's parser is about fifteen times faster than PyYAML's and gives the same marks.
 PARSER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-STRING_TAG = "tag:yaml.org,2002:str"
+STANDARD_TAG_PREFIX = "tag:yaml.org,2002:"
+STRING_TAG = STANDARD_TAG_PREFIX + "str"
 MERGE_TAG = "tag:yaml.org,2002:merge"
 IMPLICIT_TAGS = PARSER.yaml_implicit_resolvers
 SCALAR_CONSTRUCTORS = yaml.SafeLoader.yaml_constructors
@@ -324,6 +334,10 @@ class _Builder:
                 is_key = depth and stack[-1][KEY] is KEY_EXPECTED
                 if kind is ScalarEvent:
                     self.count(1, mark)
+                    if event.tag not in (None, "!") and not event.tag.startswith(
+                        STANDARD_TAG_PREFIX
+                    ):
+                        self.foreign_tag(event, stack[-1] if depth and not is_key else None)
                     node, tag = self.scalar(event)
                     if event.anchor is not None:
                         self.new_anchor(event.anchor, mark)
@@ -364,6 +378,19 @@ class _Builder:
             if not stack:
                 return node
             self.attach(stack[-1], node, tag)
+
+    def foreign_tag(self, event: ScalarEvent, frame: list[Any] | None) -> None:
+        """Refuse `title: !Important finding`: YAML takes `!Important` for a tag, and the
+        text would lose it without a word. The message shows the line quoted."""
+        written = ""
+        if frame is not None:
+            written = "- " if type(frame[ITEMS]) is list else f"{frame[KEY]}: "
+        text = quote_text(f"{event.tag} {event.value}".rstrip())
+        self.fail(
+            _location(self.shown, event.start_mark),
+            f"YAML reads `{event.tag}` at the start of this value as a tag and drops it; "
+            f"put the text in quotes: `{written}{text}`",
+        )
 
     def scalar(self, event: ScalarEvent) -> tuple[Node, str]:
         text = event.value
@@ -514,6 +541,219 @@ def _line_text(data: bytes, index: int) -> str | None:
     return data[start : found.start() if found else len(data)].decode("utf-8")
 
 
+# Prose trips YAML in a few ways: a colon inside a title, a text that starts with a
+# character YAML reserves, quotes around only part of a text. Those errors get a message
+# that shows the author's line quoted. Finding the value takes libyaml's tokens up to the
+# error (about a second per MB); a hand-written file is far smaller than this.
+PROSE_HELP_LIMIT = 2 * 1024 * 1024
+RESERVED_START = "@`%"
+SHOWN_TEXT = 80  # characters of the author's text a fix shows
+
+
+def quote_text(text: str) -> str:
+    """`text` as a YAML quoted scalar: double quotes unless it holds `"` or `\\`."""
+    if '"' not in text and "\\" not in text:
+        return f'"{text}"'
+    if "'" not in text:
+        return f"'{text}'"
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _rest_of_line(line: str, col: int) -> str:
+    """The text of a line from column `col` (from 0), without a trailing comment."""
+    rest = line[col:]
+    comment = re.search(r"[ \t]#", rest)
+    return (rest[: comment.start()] if comment else rest).rstrip()
+
+
+def _tokens_before(data: bytes, line: int, col: int) -> tuple[list[Any], list[Any]]:
+    """libyaml's tokens that start before (line, col), both counted from 0, and the
+    flow collections (`[`, `{`) still open there."""
+    scanner = PARSER(data)
+    before: list[Any] = []
+    open_flows: list[Any] = []
+    try:
+        while (token := scanner.get_token()) is not None:
+            start = token.start_mark
+            if (start.line, start.column) >= (line, col):
+                break
+            if isinstance(token, (FlowSequenceStartToken, FlowMappingStartToken)):
+                open_flows.append(token)
+            elif isinstance(token, (FlowSequenceEndToken, FlowMappingEndToken)) and open_flows:
+                token.opened = open_flows.pop()
+            before.append(token)
+            del before[:-4]  # the value and its key are the last few
+    except yaml.YAMLError:
+        pass  # the error being explained
+    return before, open_flows
+
+
+def _key_of(tokens: list[Any], index: int) -> str:
+    """What precedes the value `tokens[index]` (or the value about to start, at the end of
+    `tokens`) on its line, as the author writes it again in the fix: `key: `, `- ` or
+    nothing."""
+    if index >= 2 and isinstance(tokens[index - 1], ValueToken):
+        key = tokens[index - 2]
+        if isinstance(key, ScalarToken) and key.plain:
+            return f"{key.value}: "
+    if index >= 1 and isinstance(tokens[index - 1], BlockEntryToken):
+        return "- "
+    return ""
+
+
+def _fix(before: str, text: str) -> str:
+    """A line as the author should write it, in backticks unless it holds one; a long
+    text is cut short, as the author needs to see only how it starts and ends."""
+    if len(text) > SHOWN_TEXT:
+        text = text[: SHOWN_TEXT - 12] + " … " + text[-9:]
+    written = before + quote_text(text)
+    return written if "`" in written else f"`{written}`"
+
+
+def _prose_error(shown: str, data: bytes, exc: yaml.YAMLError) -> Diagnostic | None:
+    """A plain-language message for the YAML errors that writing prose causes, at the
+    value's location and with the fix written out; None for other errors."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or ""
+    context = getattr(exc, "context", None) or ""
+    context_mark = getattr(exc, "context_mark", None)
+    if mark is None or len(data) > PROSE_HELP_LIMIT:
+        return None
+    if "while scanning" in context and context_mark is not None:
+        mark = context_mark  # where the value being scanned starts
+    line = _line_text(data, mark.line) or ""
+    tokens, _ = _tokens_before(data, mark.line, mark.column)
+    last = len(tokens) - 1
+    value = tokens[last] if tokens else None
+
+    def at(where: Any, message: str) -> Diagnostic:
+        return Diagnostic(Location(shown, where.line + 1, where.column + 1), message)
+
+    def starting_here() -> str:
+        """The fix when the value starts at `mark`: the key, and the line from there."""
+        return _fix(_key_of(tokens, len(tokens)), _rest_of_line(line, mark.column))
+
+    if problem.startswith("mapping values are not allowed"):
+        # A colon followed by a space (or ending the line) inside a plain text.
+        if not isinstance(value, ScalarToken):
+            return None
+        start = value.start_mark
+        if start.line == mark.line:
+            fix = _fix(_key_of(tokens, last), _rest_of_line(line, start.column))
+            return at(
+                start,
+                f"the colon at column {mark.column + 1} makes YAML read this text as a "
+                f"`key: value`; put the text in quotes: {fix}",
+            )
+        key = _key_of(tokens, last).removesuffix(": ") or "key"
+        before_colon = line[: mark.column].strip()
+        hint = ""
+        if before_colon and " " not in before_colon:
+            hint = f"; if `{before_colon}:` starts a new key, indent it as the keys around it"
+        return at(
+            start,
+            f"this text runs over several lines and the colon on line {mark.line + 1} makes "
+            f"YAML read it as a `key: value`; write `{key}: |` and the text on the lines "
+            f"below it, indented{hint}",
+        )
+    if problem.startswith("found character that cannot start any token"):
+        character = line[mark.column : mark.column + 1]
+        if character not in RESERVED_START:
+            return None
+        named = "a backtick" if character == "`" else f"`{character}`"
+        return at(
+            mark,
+            f"YAML does not let a text start with {named}; put the text in quotes: "
+            f"{starting_here()}",
+        )
+    if "block sequence entries are not allowed" in problem:
+        key = _key_of(tokens, len(tokens)).removesuffix(": ")
+        below = f" below `{key}:`" if key else " below"
+        return at(
+            mark,
+            "`- ` here starts a list, which cannot begin on the line of its key; if this is "
+            f"text, put it in quotes: {starting_here()}; for a list, write each `- item` on "
+            f"its own line{below}",
+        )
+    if "while scanning a block scalar" in context:
+        indicator = line[mark.column : mark.column + 1]
+        return at(
+            mark,
+            f"a value that starts with `{indicator}` is read as a block of text, and "
+            f"`{indicator}` must end its line; put the text in quotes: {starting_here()}",
+        )
+    if "while scanning an alias" in context or "found undefined alias" in problem:
+        return at(
+            mark,
+            "a value that starts with `*` is read as an alias (`*name` repeats the value "
+            f"marked `&name`); if it is text, put it in quotes: {starting_here()}",
+        )
+    if "while scanning a quoted scalar" in context and "end of stream" in problem:
+        return at(
+            mark,
+            f"the text in quotes that starts here has no closing `{line[mark.column]}`; add "
+            "it at the end of the text",
+        )
+    if "could not find expected ':'" in problem:
+        # A wrapped line of a plain text, written flush with its key: YAML takes it for
+        # the next key.
+        if not (
+            isinstance(value, ScalarToken)
+            and value.plain
+            and isinstance(tokens[last - 1], ValueToken)
+            and value.end_mark.line < mark.line
+        ):
+            return None
+        key = _key_of(tokens, last).removesuffix(": ") or "key"
+        return at(
+            mark,
+            f"this line goes on with the text of `{key}:` (line {value.start_mark.line + 1}) "
+            "but is not indented under it, so YAML reads it as a key; indent it, or write "
+            f"`{key}: |` and the whole text below it, indented",
+        )
+    if not problem.startswith(("did not find expected key", "did not find expected '-'")):
+        return None
+    if isinstance(value, ScalarToken) and value.style in ("'", '"'):
+        # Quotes around part of the text only: `"Doctor" said no`, `'Paget's disease'`.
+        start = value.start_mark
+        if start.line != mark.line:
+            return None
+        text = _rest_of_line(line, start.column)
+        if len(text) > 1 and text[0] == text[-1] == value.style:
+            text = text[1:-1]  # the outer quotes were meant for the whole text
+        return at(
+            start,
+            "the quotes close before the text ends, so YAML cannot read the rest of the "
+            f"line; put the whole text in quotes: {_fix(_key_of(tokens, last), text)}",
+        )
+    opened = getattr(value, "opened", None)
+    if opened is not None and opened.start_mark.line == mark.line:
+        # `[Left] hand mass`: a list (or mapping) and text after it.
+        start = opened.start_mark
+        before, _ = _tokens_before(data, start.line, start.column)
+        fix = _fix(_key_of(before, len(before)), _rest_of_line(line, start.column))
+        opener, closer, kind = ("[", "]", "list") if opened.id == "[" else ("{", "}", "mapping")
+        return at(
+            start,
+            f"a value that starts with `{opener}` is read as a {kind} that ends at "
+            f"`{closer}`, and text follows it; if it is text, put it in quotes: {fix}",
+        )
+    if (
+        isinstance(value, ScalarToken)
+        and value.plain
+        and line[mark.column : mark.column + 2].rstrip() == "-"
+        and isinstance(tokens[last - 1], ValueToken)
+    ):
+        # A Markdown list right under a plain text, at the key's indentation.
+        key = _key_of(tokens, last).removesuffix(": ") or "key"
+        return at(
+            value.start_mark,
+            f"the list on line {mark.line + 1} cannot follow the text of `{key}:`; to put a "
+            f"list in the text, write `{key}: |` and indent the text and the list below it",
+        )
+    return None
+
+
 def _yaml_error(shown: str, data: bytes, exc: yaml.YAMLError) -> Diagnostic:
     if isinstance(exc, yaml.reader.ReaderError):
         code = exc.character if isinstance(exc.character, int) else ord(exc.character)
@@ -533,6 +773,8 @@ def _yaml_error(shown: str, data: bytes, exc: yaml.YAMLError) -> Diagnostic:
                     Location(shown, mark.line + 1, tab + 1),
                     "a tab character is used for indentation; YAML allows only spaces",
                 )
+    if (help_for_prose := _prose_error(shown, data, exc)) is not None:
+        return help_for_prose
     context = getattr(exc, "context", None)
     if "single document" in str(context):
         return Diagnostic(where, "the file holds a second YAML document after `---`; keep one")

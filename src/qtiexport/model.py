@@ -116,6 +116,11 @@ class Case:
     questions: tuple[Question, ...]
     folder: Path
     location: Location
+    # Whom the case or its images come from ("Courtesy of …"): one line under the history,
+    # in small print, in the player and in QTI.
+    credit: Markdown | None = shown("inline", default=None)
+    # This case's pass mark, 0–100, in place of the course's; None: the course's applies.
+    mastery_score: int | None = None
 
     @property
     def max_score(self) -> float:
@@ -138,6 +143,10 @@ class Course:
     cases: tuple[Case, ...]
     root: Path
     location: Location
+
+    def pass_mark(self, case: Case) -> int | None:
+        """The mastery score that applies to `case`: its own, else the course's."""
+        return case.mastery_score if case.mastery_score is not None else self.mastery_score
 
     def questions_named(self, reference: str) -> list[tuple[Case, Question]]:
         """Every question `reference` names: `case-id/question-id` names at most one;

@@ -123,6 +123,7 @@ class CaseIntroView:
     title: str
     history: Markup
     figures: tuple[FigureView, ...]
+    credit: Markup | None = None  # "Courtesy of …", in small print under the history
 
 
 @dataclass(frozen=True)
@@ -201,6 +202,7 @@ def case_intro_view(case: Case) -> CaseIntroView:
         title=case.title,
         history=case.history.html,
         figures=tuple(figure_view(case, image) for image in case.images),
+        credit=case.credit.html if case.credit is not None and case.credit.html else None,
     )
 
 

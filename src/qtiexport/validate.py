@@ -31,6 +31,7 @@ from qtiexport.fields import (
     read_markdown,
     read_text,
     suggest,
+    suggest_file,
 )
 from qtiexport.images import ImageFacts, ImageProblem, extension_matches, read_image_facts
 from qtiexport.loader import Node, load_yaml, validation_memory
@@ -64,7 +65,18 @@ COURSE_KEYS = (
     "mastery_score",
     "cases",
 )
-CASE_KEYS = ("id", "title", "history", "images", "diagnosis", "teaching", "references", "keywords")
+CASE_KEYS = (
+    "id",
+    "title",
+    "history",
+    "credit",
+    "images",
+    "diagnosis",
+    "teaching",
+    "references",
+    "keywords",
+    "mastery_score",
+)
 IMAGE_KEYS = ("id", "file", "series", "caption", "alt", "modality", "annotated", "findings")
 SECTION_KEYS = ("title", "body")
 # Every question has these; its kind declares the rest (qtiexport.questions).
@@ -97,6 +109,14 @@ def _image(
         location=where,
         **extra,
     )
+
+
+def mastery_score(fields: Fields) -> int | None:
+    """The pass mark `mastery_score` of course.yaml or case.yaml: a whole number 0–100."""
+    if "mastery_score" not in fields.values:
+        return None
+    mastery = int(fields.number("mastery_score", -1, 0, 100, integer=True))
+    return None if mastery < 0 else mastery
 
 
 def _natural_key(name: str) -> list[object]:
@@ -261,10 +281,7 @@ class CourseValidator:
                 "language",
                 f"`{language}` is not a BCP 47 language tag such as `en`, `de` or `pt-BR`",
             )
-        mastery = None
-        if "mastery_score" in fields.values:
-            mastery = int(fields.number("mastery_score", -1, 0, 100, integer=True))
-            mastery = None if mastery < 0 else mastery
+        mastery = mastery_score(fields)
         cases = self.cases(fields)
         if not fields.ok or self.diags or course_id is None or title is None:
             return None
@@ -392,6 +409,8 @@ class CourseValidator:
             questions=tuple(questions),
             folder=folder,
             location=node.location,
+            credit=fields.markdown("credit", Case),
+            mastery_score=mastery_score(fields),
         )
         if qnode is not None and not questions and qnode.is_map and "questions" in qnode.value:
             self.diags.error(qnode.location, "the case has no questions; add at least one")
@@ -598,7 +617,8 @@ class CourseValidator:
             ]
             self.diags.error(
                 where,
-                f"image file `{value}` not found in {self.shown(folder)}{suggest(value, near)}",
+                f"image file `{value}` not found in {self.shown(folder)}"
+                f"{suggest_file(value, near)}",
             )
             return None
         if not real.is_relative_to(folder.resolve()):

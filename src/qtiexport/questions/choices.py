@@ -120,6 +120,17 @@ def read_choices(f: Fields) -> tuple[Choice, ...]:
     return tuple(choices)
 
 
+def keys_in_one_text(node: Node) -> list[str] | None:
+    """The choice keys of an answer written as one text (`a, b` or `a b`), which YAML
+    reads as a single string; None when the value is not such a text."""
+    if not node.is_scalar or not isinstance(node.value, str):
+        return None
+    parts = [part for part in re.split(r"[\s,;]+", node.value) if part]
+    if len(parts) < 2 or not all(CHOICE_KEY.fullmatch(part) for part in parts):
+        return None
+    return parts
+
+
 def read_choice_keys(f: Fields, items: list[Node], choices: tuple[Choice, ...]) -> tuple[str, ...]:
     """The choice keys an answer lists, in its order: each must name a choice, once; ()
     after reporting any that does not."""

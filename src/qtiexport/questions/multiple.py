@@ -7,7 +7,7 @@ from qtiexport.fields import Fields
 from qtiexport.loader import Node
 from qtiexport.model import Answer, Question
 from qtiexport.questions.base import TEXT, Key, MapEntryView, ResponseView, Word, number
-from qtiexport.questions.choices import CHOICES, ChoiceKind
+from qtiexport.questions.choices import CHOICES, ChoiceKind, keys_in_one_text
 
 SCORING = Word(
     "scoring",
@@ -38,6 +38,13 @@ class Multiple(ChoiceKind):
         return Answer(answer.choices, answer.correct, scoring)
 
     def answer_items(self, f: Fields, node: Node) -> list[Node] | None:
+        if (keys := keys_in_one_text(node)) is not None:
+            f.diags.error(
+                node.location,
+                f"the answer `{node.value}` of {f.what} is one text to YAML; for several "
+                f"keys, write a list: `[{', '.join(keys)}]`",
+            )
+            return None
         items = node.value if node.is_list else [node]
         if not items:
             f.diags.error(
