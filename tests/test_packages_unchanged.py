@@ -30,10 +30,10 @@ from conftest import CONTENT, FIXTURES
 
 COURSES = {"seed": CONTENT, "every-option": FIXTURES / "every-option"}
 DIGESTS = {
-    ("seed", "scorm12"): "40cfe0d1d2471c61194be787b3e8599d8569ff601c8cc44b3a0967c32642cd2e",
+    ("seed", "scorm12"): "55c0537194be79847f65affacd34567a463842c2c6938ae4173ba88ff6a2cffc",
     ("seed", "qti21"): "71dcc80c193429b5f950e1fb8f10e95316d4fd0e01116534aee831a7fa92e43b",
-    ("every-option", "scorm12"): "b6ab6928bc853b13ef4da6266334691ef1ddcadd1bf71d9038dbbea4c6c83c9c",
-    ("every-option", "qti21"): "34b7c75226cf4d7b9eee2d986d6d61f8b77c2ff2422b1d86a0d00edee40c24b9",
+    ("every-option", "scorm12"): "07a8371d7b75e1d0028d5597af3d1fca1ee9fcb7c2440f70c3043526c43c3558",
+    ("every-option", "qti21"): "127233ecd04c0a8aacf337fa94dbd49b4976475439e0ffe2054235244da65dc0",
 }
 RECORDING = os.environ.get("QTIEXPORT_RECORD_DIGESTS") == "1"
 

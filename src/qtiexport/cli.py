@@ -9,6 +9,8 @@ import click
 
 from qtiexport import __version__
 from qtiexport.commands.build import build
+from qtiexport.commands.new import new
+from qtiexport.commands.preview import preview
 from qtiexport.commands.render import render
 from qtiexport.commands.schema import schema
 from qtiexport.commands.validate import validate
@@ -24,6 +26,8 @@ cli.add_command(validate)
 cli.add_command(build)
 cli.add_command(render)
 cli.add_command(schema)
+cli.add_command(preview)
+cli.add_command(new)
 
 
 def main() -> None:
