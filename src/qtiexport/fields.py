@@ -129,8 +129,10 @@ class Fields:
             )
             return
         self.misspelt: set[str] = set()  # known keys a "did you mean" already names
-        for key, where in node.key_locations.items():
+        locations = node.key_locations
+        for key in locations:  # a key's location is made only for a message
             if key not in known:
+                where = locations[key]
                 close = suggest(key, known)
                 self.misspelt.update(k for k in known if close.endswith(f"`{k}`?"))
                 hint = close or f" (allowed: {', '.join(known)})"

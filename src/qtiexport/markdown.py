@@ -167,6 +167,28 @@ def render_markdown(source: str, mode: MarkdownMode) -> tuple[Markup, list[Markd
     """
     if is_plain_line(source):  # no markup at all, so nothing to check
         return Markup(source if mode == "inline" else f"<p>{source}</p>"), []
+    if len(source) > MAX_REMEMBERED_SOURCE:
+        return _rendered(source, mode)
+    html, problems = _remembered_rendering(source, mode)
+    return html, list(problems)
+
+
+# Texts rendered in this process, by source and mode: a reference cited in many cases, a
+# feedback or a choice written again, is parsed and checked once. Bounded in count and
+# size: at most some 20 MB of sources and their XHTML, however many texts a course has.
+REMEMBERED_RENDERINGS = 512
+MAX_REMEMBERED_SOURCE = 4_000  # characters; longer texts are rare and rendered each time
+
+
+@lru_cache(maxsize=REMEMBERED_RENDERINGS)
+def _remembered_rendering(
+    source: str, mode: MarkdownMode
+) -> tuple[Markup, tuple[MarkdownProblem, ...]]:
+    html, problems = _rendered(source, mode)
+    return html, tuple(problems)
+
+
+def _rendered(source: str, mode: MarkdownMode) -> tuple[Markup, list[MarkdownProblem]]:
     if mode == "inline" and "|" in source:
         table_line = _table_line(source)
         if table_line is not None:

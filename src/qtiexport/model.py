@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,6 +20,7 @@ def shown(mode: MarkdownMode, **options: Any) -> Any:
     return field(metadata={"markdown": mode}, **options)
 
 
+@cache  # asked for every Markdown field read; the declarations never change
 def markdown_mode(owner: type, name: str) -> MarkdownMode:
     """The mode the Markdown field `owner.name` is declared with."""
     for declared in fields(owner):
@@ -143,6 +145,12 @@ class Course:
     cases: tuple[Case, ...]
     root: Path
     location: Location
+
+    @cached_property
+    def question_types(self) -> frozenset[str]:
+        """The types of the questions the course asks, found once: every case's page
+        names the player scripts they need."""
+        return frozenset(q.type for case in self.cases for q in case.questions)
 
     def pass_mark(self, case: Case) -> int | None:
         """The mastery score that applies to `case`: its own, else the course's."""

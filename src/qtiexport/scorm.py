@@ -21,7 +21,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from functools import lru_cache
+from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
 import rcssmin
@@ -127,18 +128,22 @@ def player_assets(course: Course | None = None) -> list[str]:
     stylesheet of the same name, if it has one) that is not in every package only when
     `course` asks a question of that kind."""
     folder = templates_dir() / "scorm" / "assets"
-    used = {q.type for case in course.cases for q in case.questions} if course else set()
+    used = course.question_types if course else frozenset()
     left_out = {
         name
         for kind in REGISTRY
         if not kind.script_in_every_package and kind.name not in used
         for name in (kind.player_script, PurePosixPath(kind.player_script).stem + ".css")
     }
-    return sorted(
-        p.name
-        for p in folder.iterdir()
-        if p.is_file() and p.suffix in MINIFIERS and p.name not in left_out
-    )
+    return [name for name in _asset_files(folder) if name not in left_out]
+
+
+@lru_cache(maxsize=4)
+def _asset_files(folder: Path) -> tuple[str, ...]:
+    """The player files in `folder`, in name order: listed once per process, as a build
+    asks for them for every case's page and resource (templates do not change during a
+    run: see templating.environment)."""
+    return tuple(sorted(p.name for p in folder.iterdir() if p.is_file() and p.suffix in MINIFIERS))
 
 
 def player_asset_paths(course: Course | None = None) -> list[str]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from markupsafe import Markup, escape
@@ -166,6 +166,8 @@ def _group(options: list[str]) -> str:
     return options[0] if len(options) == 1 else "(" + "|".join(options) + ")"
 
 
+# An answer's characters repeat across a course: each one's pattern is made once.
+@lru_cache(maxsize=4096)
 def _character_pattern(character: str) -> str:
     """One character of an answer in any letter case, and, for a letter with accents,
     each case also spelled as a base letter and combining accents (NFD: text pasted from
@@ -187,27 +189,41 @@ def answer_pattern(answer: str) -> str:
     followed by characters it cannot match and the alternatives of a group start with
     different characters, so a text matches in one way only: engines that take the first
     match as the only one (pyslet) decide right, and none can backtrack for long."""
-    spaces = _group(_one_of(WHITESPACE))
-    words = [
-        "".join(_character_pattern(character) for character in word)
-        for word in tidy_answer(answer).split(" ")
-    ]
-    ending = _group(_one_of(WHITESPACE + FINAL_PUNCTUATION))
+    spaces, ending = _spaces_and_ending()
+    words = ["".join(map(_character_pattern, word)) for word in tidy_answer(answer).split(" ")]
     return f"{spaces}*{(spaces + '+').join(words)}{ending}*"
+
+
+@cache
+def _spaces_and_ending() -> tuple[str, str]:
+    """The groups matching one white space character, and one that may end an answer."""
+    return _group(_one_of(WHITESPACE)), _group(_one_of(WHITESPACE + FINAL_PUNCTUATION))
+
+
+class _AttributeCharacters(dict):
+    """`str.translate` table for `attribute_text`, filled as characters are met: a
+    pattern repeats the same few characters (every group of spaces is the same)."""
+
+    def __missing__(self, code: int) -> str:
+        character = chr(code)
+        if character != " " and unicodedata.category(character)[0] in "ZMC":
+            text = f"&#x{code:X};"
+        else:
+            text = str(escape(character))
+        if len(self) < MAX_REMEMBERED_CHARACTERS:
+            self[code] = text
+        return text
+
+
+MAX_REMEMBERED_CHARACTERS = 10_000
+_ATTRIBUTE_CHARACTERS = _AttributeCharacters()
 
 
 def attribute_text(pattern: str) -> Markup:
     """`pattern` as the text of an XML attribute: escaped, and characters one cannot see
     (spaces other than U+0020, combining accents, format characters) as character
     references, so that the item reads as it matches."""
-    return Markup(
-        "".join(
-            f"&#x{ord(c):X};"
-            if c != " " and unicodedata.category(c)[0] in "ZMC"
-            else str(escape(c))
-            for c in pattern
-        )
-    )
+    return Markup(pattern.translate(_ATTRIBUTE_CHARACTERS))
 
 
 # ------------------------------------------------------------------------- the kind
