@@ -25,6 +25,12 @@ def schemas_folder() -> Path:
     return Path(value) if value else REPO.parent / "shared" / "schemas"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_cache_key(tmp_path_factory) -> None:
+    """The build cache's key in a folder of the test run, never the user's own."""
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+
+
 @pytest.fixture(scope="session")
 def seed_course() -> Course:
     return validate_course(CONTENT)

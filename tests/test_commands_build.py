@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from qtiexport.build import TARGETS
+from qtiexport.cache import CACHE_FOLDER
 from qtiexport.package import TREE_MARKER, TREE_MARKER_TEXT
 
 from conftest import REPO
@@ -28,9 +29,10 @@ def test_timings_name_every_stage_and_the_total(run_cli, tmp_path: Path) -> None
     assert match, line
     stages = dict(part.rsplit(" ", 2)[:2] for part in match[1].split(", "))
     assert (
-        {"load", "validate", "render", "zip"}
+        {"cache", "load", "validate", "render", "zip"}
         <= set(stages)
         <= {
+            "cache",
             "load",
             "validate",
             "render",
@@ -47,13 +49,14 @@ MINIMAL = REPO / "tests" / "fixtures" / "minimal"
 
 
 def files_of(folder: Path) -> dict[str, bytes]:
-    """Every file under `folder` (links as where they point), to compare before and after."""
+    """Every file under `folder` (links as where they point), to compare before and after;
+    the build cache aside (tests/test_build_cache.py says what it holds)."""
     return {
         p.relative_to(folder).as_posix(): (
             os.readlink(p).encode() if p.is_symlink() else p.read_bytes()
         )
         for p in sorted(folder.rglob("*"))
-        if p.is_file() or p.is_symlink()
+        if (p.is_file() or p.is_symlink()) and CACHE_FOLDER not in p.parts
     }
 
 
@@ -300,7 +303,11 @@ def test_a_build_without_tree_removes_the_trees_that_no_longer_match_its_zips(
         "match the zip (add --tree to write it anew)"
     )
     # The trees' folder went with its last tree: the output is a zips-only build's.
-    assert sorted(p.name for p in out.iterdir()) == ["minimal-qti21.zip", "minimal-scorm12.zip"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        CACHE_FOLDER,
+        "minimal-qti21.zip",
+        "minimal-scorm12.zip",
+    ]
     again = run_cli("build", "course", "-o", "out")
     assert again.exit_code == 0 and "removed" not in again.stdout
 
@@ -332,6 +339,7 @@ def test_a_build_replaces_its_own_packages_and_keeps_the_files_beside_them(run_c
         with zipfile.ZipFile(out / f"minimal-{target}.zip") as archive:
             assert not any(TREE_MARKER in name for name in archive.namelist())
     assert sorted(p.name for p in out.iterdir()) == [
+        CACHE_FOLDER,
         "README.txt",
         "minimal",
         "minimal-qti21.zip",

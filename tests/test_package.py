@@ -280,3 +280,57 @@ def test_a_second_lock_on_the_output_folder_is_refused_with_the_holders_pid(
     assert not (tmp_path / LOCK_NAME).exists()  # the lock goes with the build
     with OutputLock(tmp_path):
         pass
+
+
+@pytest.mark.parametrize("block", [7, 1024 * 1024])
+def test_an_image_is_copied_in_blocks_stored_and_read_once_for_both_zips(
+    tmp_path: Path, monkeypatch, block: int
+) -> None:
+    import qtiexport.package as package
+
+    monkeypatch.setattr(package, "COPY_BLOCK", block)
+    image = tmp_path / "scan.png"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(5000))  # would deflate to almost nothing
+    reads = []
+    real_open = open
+
+    def counting_open(path, *args, **kwargs):
+        reads.append(Path(path))
+        return real_open(path, *args, **kwargs)
+
+    writers = [package.PackageWriter(tmp_path / "out" / f"{name}.zip") for name in ("one", "two")]
+    monkeypatch.setattr("builtins.open", counting_open)
+    package.add_source_file(
+        [(writers[0], "media/scan.png"), (writers[1], "qti/media/scan.png")], image
+    )
+    monkeypatch.setattr("builtins.open", real_open)
+    assert reads.count(image) == 1
+    for writer, name in zip(writers, ["media/scan.png", "qti/media/scan.png"], strict=True):
+        writer.add("after.txt", b"text after the image")
+        writer.commit()
+        with zipfile.ZipFile(writer.zip_path) as archive:
+            info = archive.getinfo(name)
+            assert info.compress_type == zipfile.ZIP_STORED
+            assert archive.read(name) == image.read_bytes()
+            assert archive.read("after.txt") == b"text after the image"
+            assert archive.testzip() is None
+
+
+def test_a_file_copied_in_blocks_is_the_same_bytes_as_one_added_whole(
+    tmp_path: Path, monkeypatch
+) -> None:
+    import qtiexport.package as package
+
+    image = tmp_path / "scan.jpg"
+    image.write_bytes(b"\xff\xd8\xff" + os.urandom(3000))
+    zips = {}
+    for block in (100, 1024 * 1024):
+        monkeypatch.setattr(package, "COPY_BLOCK", block)
+        writer = package.PackageWriter(tmp_path / f"out-{block}" / "p.zip")
+        package.add_source_file([(writer, "scan.jpg")], image)
+        writer.commit()
+        zips[block] = writer.zip_path.read_bytes()
+    whole = package.PackageWriter(tmp_path / "whole" / "p.zip")
+    whole.add("scan.jpg", image.read_bytes())
+    whole.commit()
+    assert zips[100] == zips[1024 * 1024] == whole.zip_path.read_bytes()

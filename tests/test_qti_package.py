@@ -10,6 +10,7 @@ from urllib.parse import unquote
 import pytest
 from lxml import etree
 
+from qtiexport.cache import CACHE_FOLDER
 from qtiexport.package import TREE_MARKER
 from qtiexport.qti import MANIFEST_NAME, item_href
 
@@ -78,7 +79,8 @@ def test_two_builds_are_byte_identical(run_cli, tmp_path: Path) -> None:
 def assert_failed_build_changed_nothing(out: Path, before: bytes) -> None:
     assert (out / SEED_ZIP).read_bytes() == before
     assert leftovers(out) == []
-    assert sorted(p.name for p in out.iterdir()) == [SEED_ZIP]
+    # Only the zip, and the build cache the first build left (a failed build adds nothing).
+    assert sorted(p.name for p in out.iterdir()) == [CACHE_FOLDER, SEED_ZIP]
 
 
 def break_items(monkeypatch) -> None:
@@ -100,7 +102,8 @@ def test_a_broken_renderer_leaves_the_previous_zip_intact(
     assert build(run_cli, CONTENT, out).exit_code == 0
     before = (out / SEED_ZIP).read_bytes()
     break_items(monkeypatch)
-    result = build(run_cli, CONTENT, out, "--schemas", str(schema_set.folder))
+    # --no-cache: the patched renderer is not among the files the cache keys on.
+    result = build(run_cli, CONTENT, out, "--schemas", str(schema_set.folder), "--no-cache")
     assert result.exit_code == 1
     first = result.stderr.splitlines()[0]
     assert first.startswith("qti21/item-tumoral-calcinosis.q1.xml:") and "blink" in first

@@ -210,6 +210,7 @@ def test_build_command_writes_the_scorm_zip_next_to_the_qti_zip(
     assert names[0] == MANIFEST_NAME
     assert "cases/types/index.html" in names
     assert sorted(p.name for p in tmp_path.iterdir()) == [  # no unzipped tree without --tree
+        ".qtiexport-cache",
         "player-types-qti21.zip",
         "player-types-scorm12.zip",
     ]

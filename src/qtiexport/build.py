@@ -18,15 +18,28 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from qtiexport.cache import (
+    BuildCache,
+    CaseInputs,
+    PreviousArchive,
+    ZipLayout,
+    digest_of,
+    remove_staged_records,
+    schema_fingerprint,
+    still_the_same,
+    tool_fingerprint,
+)
 from qtiexport.diagnostics import display_path
-from qtiexport.model import Course
+from qtiexport.model import Case, Course
 from qtiexport.package import (
     OutputLock,
     OutputRefused,
     PackageEntry,
+    PackageError,
     PackageWriter,
     PackedFile,
     TreeWriter,
+    add_source_file,
     check_package_paths,
     commit_packages,
     is_stale_tree,
@@ -37,8 +50,14 @@ from qtiexport.package import (
 from qtiexport.parallel import run_steps, worker_count
 from qtiexport.qti import render_qti_case, render_qti_manifest
 from qtiexport.schemas import SchemaSet
-from qtiexport.scorm import as_scorm_entry, render_sco_entries, render_scorm_course_files
+from qtiexport.scorm import (
+    as_scorm_entry,
+    player_asset_paths,
+    render_sco_entries,
+    render_scorm_course_files,
+)
 from qtiexport.timing import StageTimes
+from qtiexport.validate import CaseValidation, validate_case
 
 TARGETS = ("scorm12", "qti21")
 MANIFEST_SCHEMAS = {"scorm12": "scorm-manifest", "qti21": "qti-manifest"}
@@ -68,20 +87,29 @@ class CheckedDocument:
     destinations: tuple[tuple[str, str], ...]  # (target, name inside that package)
     data: bytes
     problems: tuple[str, ...]
+    passed: str | None = None  # its check's digest, when it passed one
 
 
 def check_document(
-    copies: list[tuple[str, PackageEntry]], schemas: SchemaSet | None, times: StageTimes
+    copies: list[tuple[str, PackageEntry]],
+    schemas: SchemaSet | None,
+    times: StageTimes,
+    known_valid: frozenset[str] = frozenset(),
 ) -> CheckedDocument:
-    """Read (render) one document once and check it against its schema once."""
+    """Read (render) one document once and check it against its schema once, unless
+    the same bytes passed the same check in the last build (`known_valid`)."""
     target, first = copies[0]
     with times.stage("render"):
         data = first.read()
     problems: tuple[str, ...] = ()
+    passed = None
     if schemas is not None and first.schema is not None:
         with times.stage("schema"):
-            problems = tuple(schemas.problems(f"{target}/{first.name}", first.schema, data))
-    return CheckedDocument(tuple((t, e.name) for t, e in copies), data, problems)
+            digest = digest_of(first.schema, data)
+            if digest not in known_valid:
+                problems = tuple(schemas.problems(f"{target}/{first.name}", first.schema, data))
+            passed = None if problems else digest
+    return CheckedDocument(tuple((t, e.name) for t, e in copies), data, problems, passed)
 
 
 def _timed(iterator: Iterator[PackageEntry], times: StageTimes) -> Iterator[PackageEntry]:
@@ -102,6 +130,7 @@ class Work:
     targets: frozenset[str]
     schemas: SchemaSet | None
     trees: dict[str, TreeWriter]  # the temporary tree of each target's package; {}: none
+    known_valid: frozenset[str] = frozenset()  # see check_document
 
 
 @dataclass(frozen=True)
@@ -111,25 +140,46 @@ class PackedDocument:
     destinations: tuple[tuple[str, str], ...]  # (target, name inside that package)
     packed: PackedFile | None  # None when the document breaks a schema
     problems: tuple[str, ...]
+    passed: str | None = None  # see CheckedDocument
 
 
-Rendered = tuple[list[PackedDocument], dict[str, float]]  # documents, seconds per stage
+@dataclass(frozen=True)
+class SourceFile:
+    """A file of the course that the packages carry as it is (an image): the main process
+    reads it once, in blocks, into every zip that carries it, so that its bytes never
+    travel between processes nor sit in memory whole."""
+
+    destinations: tuple[tuple[str, str], ...]  # (target, name inside that package)
+    path: Path
 
 
-def _package(work: Work, documents: list[CheckedDocument], times: StageTimes) -> Rendered:
+Rendered = tuple[list[PackedDocument | SourceFile], dict[str, float]]  # documents, seconds
+
+
+def _package(
+    work: Work, documents: list[CheckedDocument | SourceFile], times: StageTimes
+) -> Rendered:
     """Pack the documents that passed for the zips (and write them into the packages'
     trees, when the build writes trees), in the process that rendered them: that spreads
     zlib's and the file system's work over the cores, packs a file that both packages
     carry once, and sends the main process compressed bytes."""
-    packed = []
+    packed: list[PackedDocument | SourceFile] = []
     with times.stage("zip"):
         for document in documents:
+            if isinstance(document, SourceFile):
+                if work.trees:
+                    data = document.path.read_bytes()
+                    _write_to_trees(work.trees, CheckedDocument(document.destinations, data, ()))
+                packed.append(document)
+                continue
             if document.problems:
                 packed.append(PackedDocument(document.destinations, None, document.problems))
                 continue
             if work.trees:
                 _write_to_trees(work.trees, document)
-            packed.append(PackedDocument(document.destinations, pack(document.data), ()))
+            packed.append(
+                PackedDocument(document.destinations, pack(document.data), (), document.passed)
+            )
     return packed, times.seconds
 
 
@@ -150,11 +200,15 @@ def render_course_files(work: Work) -> Rendered:
     documents = []
     if "scorm12" in work.targets:
         for entry in _timed(render_scorm_course_files(work.course), times):
-            documents.append(check_document([("scorm12", entry)], work.schemas, times))
+            documents.append(
+                check_document([("scorm12", entry)], work.schemas, times, work.known_valid)
+            )
     if "qti21" in work.targets:
         with times.stage("render"):
             manifest = render_qti_manifest(work.course)
-        documents.append(check_document([("qti21", manifest)], work.schemas, times))
+        documents.append(
+            check_document([("qti21", manifest)], work.schemas, times, work.known_valid)
+        )
     return _package(work, documents, times)
 
 
@@ -163,15 +217,20 @@ def render_case(work: Work, index: int) -> Rendered:
     its QTI test, items and images (each written once per package that carries it)."""
     times = StageTimes()
     case = work.course.cases[index]
-    documents = []
+    documents: list[CheckedDocument | SourceFile] = []
     if "scorm12" in work.targets:
         for entry in _timed(render_sco_entries(work.course, case), times):
-            documents.append(check_document([("scorm12", entry)], work.schemas, times))
+            documents.append(
+                check_document([("scorm12", entry)], work.schemas, times, work.known_valid)
+            )
     for entry in _timed(render_qti_case(work.course, case), times):
         copies = [("qti21", entry)] if "qti21" in work.targets else []
         if "scorm12" in work.targets:
             copies.append(("scorm12", as_scorm_entry(entry)))
-        documents.append(check_document(copies, work.schemas, times))
+        if isinstance(entry.data, Path) and entry.schema is None:  # an image, copied as it is
+            documents.append(SourceFile(tuple((t, e.name) for t, e in copies), entry.data))
+        else:
+            documents.append(check_document(copies, work.schemas, times, work.known_valid))
     return _package(work, documents, times)
 
 
@@ -236,6 +295,7 @@ def claimed_output(course_folder: Path, output: Path) -> Iterator[None]:
     try:
         with OutputLock(output):
             recover_interrupted_commit(output)
+            remove_staged_records(output)  # a killed build's, which its commit never took
             yield
     except BaseException:
         for folder in created:  # deepest first; a folder not empty holds someone's files
@@ -253,6 +313,7 @@ def build_course(
     *,
     output_claimed: bool = False,
     trees: bool = False,
+    cache: CachePlan | None = None,
 ) -> list[BuiltPackage]:
     """Render, check and package the targets, streaming one case at a time.
 
@@ -269,12 +330,136 @@ def build_course(
     Raises OutputRefused (the output folder overlaps the course, or something a build did
     not write stands where a package goes) and OutputBusy (another build holds the folder)
     before anything is written. With `output_claimed`, the caller holds `claimed_output`.
+
+    With a `cache`, a case whose rendering is recorded there is not rendered again: its
+    documents come from the record (the images from the course), in the same order, so
+    the packages are the same bytes; after the commit, the cache is saved.
     """
     times = times if times is not None else StageTimes()
     if output_claimed:
-        return _build_holding_the_lock(course, output, targets, schemas, times, trees)
+        return _build_holding_the_lock(course, output, targets, schemas, times, trees, cache)
     with claimed_output(course.root, output):
-        return _build_holding_the_lock(course, output, targets, schemas, times, trees)
+        return _build_holding_the_lock(course, output, targets, schemas, times, trees, cache)
+
+
+@dataclass
+class CachePlan:
+    """The build cache and what the build knows of each case folder's inputs, by
+    (case id, folder) as validation names them; no entry: the case is not cached."""
+
+    cache: BuildCache
+    inputs: dict[tuple[str, str], CaseInputs]
+    schema_folder: Path | None  # the schema set checked against; None: unchecked
+
+    @classmethod
+    def make(cls, cache: BuildCache, root: Path, schema_folder: Path | None) -> CachePlan:
+        """The inputs of every folder in `root/cases`, read before validation reads them."""
+        inputs = {}
+        cases = root / "cases"
+        with contextlib.suppress(OSError):
+            for entry in sorted(os.scandir(cases), key=lambda entry: entry.name):
+                if entry.is_dir():
+                    folder = cases / entry.name
+                    found = cache.case_inputs(root, entry.name, folder)
+                    if found is not None:
+                        inputs[(entry.name, str(folder))] = found
+        return cls(cache, inputs, schema_folder)
+
+    def validate_case(self, root: Path, name: str, folder: Path) -> CaseValidation:
+        """validate_case, or its recorded result when the case's files are unchanged (in
+        the worker processes of validation, which inherit the plan)."""
+        inputs = self.inputs.get((name, str(folder)))
+        if inputs is not None:
+            case = self.cache.read("v-" + inputs.key)
+            if isinstance(case, Case):
+                return CaseValidation(case, [], {})
+        return validate_case(root, name, folder)
+
+    def keep_validations(self, course: Course) -> None:
+        """Stage the validated model of each case not yet recorded (or damaged there)."""
+        for case in course.cases:
+            inputs = self.inputs.get((case.id, str(case.folder)))
+            if inputs is None:
+                continue
+            name = "v-" + inputs.key
+            if self.cache.verified(name):
+                self.cache.used.add(name)
+            elif still_the_same(inputs):
+                self.cache.stage(name, case)
+
+    def previous_archives(self, writers: dict[str, PackageWriter]) -> dict[str, PreviousArchive]:
+        """The last build's zip of every package, open, when each is the one the cache
+        recorded (see BuildCache.previous_archive); {} when any is not."""
+        found: dict[str, PreviousArchive] = {}
+        for target, writer in writers.items():
+            stamp = (writer.archive.time, writer.archive.date)
+            archive = self.cache.previous_archive(writer.zip_path, stamp)
+            if archive is None:
+                for other in found.values():
+                    other.close()
+                return {}
+            found[target] = archive
+        return found
+
+    def known_valid(self) -> frozenset[str]:
+        """Documents that passed this schema set's check in the last build, by digest."""
+        return self.cache.known_valid(
+            digest_of(tool_fingerprint(), schema_fingerprint(self.schema_folder))
+        )
+
+    def render_keys(self, course: Course, targets: frozenset[str]) -> list[str | None]:
+        """Each case's render record name: its inputs, and all rendering adds to them."""
+        context = repr(
+            (
+                course.id,
+                course.title,
+                course.description,
+                course.language,
+                course.version,
+                course.authors,
+                course.license,
+                course.mastery_score,
+                player_asset_paths(course),  # a SCO links the player files the course needs
+            )
+        )
+        checked = schema_fingerprint(self.schema_folder)
+        keys: list[str | None] = []
+        for case in course.cases:
+            inputs = self.inputs.get((case.id, str(case.folder)))
+            keys.append(
+                None
+                if inputs is None
+                else "r-" + digest_of(inputs.key, context, checked, repr(sorted(targets)))
+            )
+        return keys
+
+
+class EntryRuns:
+    """The entries a package takes from the previous zip, gathered into runs: the cases
+    that lie one after the other there are copied with one call (`flush`)."""
+
+    def __init__(self, writer: PackageWriter, archive: PreviousArchive):
+        self.writer = writer
+        self.archive = archive
+        self.start = self.end = 0  # the run waiting to be copied: entries [start, end)
+
+    @property
+    def entries(self) -> int:
+        """How many entries the package holds once the waiting run is copied."""
+        return self.writer.entries + self.end - self.start
+
+    def take(self, first: int, count: int) -> None:
+        if first != self.end:
+            self.flush()
+            self.start = self.end = first
+        self.end = first + count
+
+    def flush(self) -> None:
+        if self.end > self.start:
+            self.writer.copy_entries(
+                self.archive.handle, self.archive.entries[self.start : self.end]
+            )
+        self.start = self.end = 0
 
 
 def _build_holding_the_lock(
@@ -284,6 +469,7 @@ def _build_holding_the_lock(
     schemas: SchemaSet | None,
     times: StageTimes,
     trees: bool,
+    plan: CachePlan | None = None,
 ) -> list[BuiltPackage]:
     trees_folder = output / course.id
     paths = {
@@ -297,40 +483,151 @@ def _build_holding_the_lock(
     # its zip: it goes away with the commit (only a marked one, reached through folders).
     stale_trees = [] if trees else [trees_folder / target for target in paths]
     stale_trees = [tree for tree in stale_trees if is_stale_tree(tree)]
-    remove_leftovers(output)
+    remove_leftovers(output)  # a killed build's staged cache records too
     remove_leftovers(trees_folder)
+    if plan is not None:
+        with times.stage("cache"):
+            plan.keep_validations(course)
     wanted = frozenset(targets)
-    questions = sum(len(case.questions) for case in course.cases)
-    workers = worker_count(len(course.cases), questions >= PARALLEL_FROM_QUESTIONS)
+    keys = plan.render_keys(course, wanted) if plan is not None else [None] * len(course.cases)
     writers: dict[str, PackageWriter] = {}
     rendered = None
+    previous: dict[str, PreviousArchive] = {}
     try:
         for target, (zip_path, tree_path) in paths.items():
             writers[target] = PackageWriter(zip_path, tree_path)
+        if plan is not None and not trees:  # a tree is written from rendered documents
+            with times.stage("cache"):
+                previous = plan.previous_archives(writers)
+        # A case recorded in the cache is not rendered: its entries are copied from the
+        # previous zips (`copyable`), or its documents read from its record.
+        copyable = {
+            index
+            for index, key in enumerate(keys)
+            if key is not None and previous and all(key in p.segments for p in previous.values())
+        }
+        reused = set(copyable)
+        if plan is not None and not trees:
+            reused |= {i for i, key in enumerate(keys) if key is not None and plan.cache.has(key)}
+        missed = [index for index in range(len(course.cases)) if index not in reused]
+        questions = sum(len(course.cases[index].questions) for index in missed)
+        # The course's own files (the manifests, which list every case) are a step of
+        # their own: in a large course, worth a worker beside the cases rendered again.
+        listed = sum(len(case.questions) for case in course.cases) if missed else 0
+        workers = worker_count(len(missed) + 1, max(questions, listed) >= PARALLEL_FROM_QUESTIONS)
         # Each worker process gets its own copy of the tree writers when forked.
         tree_writers = {t: w.tree for t, w in writers.items() if w.tree is not None}
-        work = Work(course, wanted, schemas, tree_writers)
-        if workers and schemas is not None:  # compiled once, before the fork, for every worker
+        known_valid = plan.known_valid() if plan is not None else frozenset()
+        work = Work(course, wanted, schemas, tree_writers, known_valid)
+        # Compiled once, before the fork, for every worker, when workers take several
+        # steps; else each compiles only what its documents need (see check_document).
+        if workers and len(missed) > workers and schemas is not None:
             for kind in ["qti"] + [MANIFEST_SCHEMAS[target] for target in writers]:
                 schemas.schema(kind)
 
-        def step(index: int) -> Rendered:  # 0: the course's own files; n: case n - 1
-            return render_course_files(work) if index == 0 else render_case(work, index - 1)
+        def step(index: int) -> Rendered:  # 0: the course's own files; n: the n-th missed case
+            return render_course_files(work) if index == 0 else render_case(work, missed[index - 1])
 
-        rendered = run_steps(step, len(course.cases) + 1, workers)
+        rendered = run_steps(step, len(missed) + 1, workers)
         problems: list[str] = []
-        for documents, seconds in rendered:
-            times.add(seconds)
+        runs = {target: EntryRuns(writers[target], archive) for target, archive in previous.items()}
+
+        def add(documents: list[PackedDocument | SourceFile]) -> None:
+            for run in runs.values():  # what was copied before goes first
+                run.flush()
             for document in documents:
+                if isinstance(document, SourceFile):
+                    if not problems:
+                        with times.stage("zip"):
+                            add_source_file(
+                                [(writers[t], name) for t, name in document.destinations],
+                                document.path,
+                            )
+                    continue
                 problems.extend(document.problems)
+                if plan is not None and document.passed is not None:
+                    plan.cache.passed.add(document.passed)
                 if not problems:  # after a violation, only go on checking
                     with times.stage("zip"):
                         for target, name in document.destinations:
                             writers[target].add_packed(name, document.packed)
+
+        documents, seconds = next(rendered)
+        times.add(seconds)
+        add(documents)
+        # Where each case's entries lie in the new zips, for the next build to copy.
+        segments: dict[str, dict[str, tuple[int, int]]] = {target: {} for target in writers}
+
+        def note_segment(key: str, first: dict[str, int]) -> None:
+            for target, writer in writers.items():
+                run = runs.get(target)
+                count = (run.entries if run is not None else writer.entries) - first[target]
+                segments[target][key] = (first[target], count)
+
+        if plan is not None:
+            plan.cache.cases = len(course.cases)
+        for index, case in enumerate(course.cases):
+            key = keys[index]
+            first = {
+                target: runs[target].entries if target in runs else writer.entries
+                for target, writer in writers.items()
+            }
+            if index in copyable:
+                assert plan is not None and key is not None
+                plan.cache.used.add(key)  # its record stays, for a build without the zips
+                plan.cache.reused += 1
+                for run in runs.values():
+                    run.take(*run.archive.segments[key])
+                note_segment(key, first)
+                continue
+            if index in reused:
+                assert plan is not None and key is not None
+                with times.stage("cache"):
+                    record = plan.cache.read(key)
+                if isinstance(record, list):
+                    plan.cache.reused += 1
+                    add(record)
+                    if not problems:
+                        note_segment(key, first)
+                    continue
+                # Damaged, or not this user's: rendered here after all.
+                documents, seconds = render_case(work, index)
+            else:
+                documents, seconds = next(rendered)
+            times.add(seconds)
+            add(documents)
+            inputs = plan.inputs.get((case.id, str(case.folder))) if plan else None
+            if key is not None and inputs is not None and not problems:
+                with times.stage("cache"):
+                    if still_the_same(inputs):  # else edited while being read: not kept
+                        plan.cache.stage(key, documents)
+                        note_segment(key, first)
+        with times.stage("zip"):
+            for run in runs.values():
+                run.flush()
+        if any(not archive.unchanged() for archive in previous.values()):
+            raise PackageError(
+                "a previous package changed while this build copied from it; build again"
+            )
+        for archive in previous.values():
+            archive.close()
         if problems:
             raise SchemaViolation(problems)
         with times.stage("zip"):
             removed = commit_packages(list(writers.values()), output, stale_trees)
+        if plan is not None:  # only once the packages stand: a failed build keeps the old one
+            with times.stage("cache"):
+                plan.cache.committed = [
+                    ZipLayout(
+                        str(writer.zip_path),
+                        (0, 0, 0, 0),  # signed by `save`, as it stands after the commit
+                        writer.archive.directory,
+                        (writer.archive.time, writer.archive.date),
+                        segments[target],
+                    )
+                    for target, writer in writers.items()
+                ]
+                plan.cache.save()
         if removed:  # the trees' folder, when the stale trees were all it held
             with contextlib.suppress(OSError):
                 trees_folder.rmdir()
@@ -347,6 +644,10 @@ def _build_holding_the_lock(
     finally:
         if rendered is not None:
             rendered.close()  # stops the workers at once if the build failed
+        for archive in previous.values():
+            archive.close()
+        if plan is not None:
+            plan.cache.discard()
         # The last writer made goes first: the folders the first one created empty out.
         for writer in reversed(writers.values()):
             writer.discard()

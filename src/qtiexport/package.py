@@ -14,6 +14,7 @@ and anything else standing at a target path stops it.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import secrets
@@ -132,13 +133,40 @@ class PackedFile:
     payload: bytes
 
 
+# Formats that are compressed already (PNG, JPEG, GIF, WebP): deflating them again costs
+# time and saves nothing, so they are stored as they are.
+COMPRESSED_SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a")
+COPY_BLOCK = 1024 * 1024  # bytes read at a time from a file copied into the zips
+
+
+def is_compressed_format(head: bytes) -> bool:
+    """Whether bytes starting with `head` are a PNG, JPEG, GIF or WebP file."""
+    return head.startswith(COMPRESSED_SIGNATURES) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
+
+
 def pack(data: bytes) -> PackedFile:
+    crc = zlib.crc32(data)
+    if is_compressed_format(data[:12]):
+        return PackedFile(crc, len(data), zipfile.ZIP_STORED, data)
     compressor = zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, -15)  # raw deflate
     deflated = compressor.compress(data) + compressor.flush()
-    crc = zlib.crc32(data)
     if len(deflated) < len(data):
         return PackedFile(crc, len(data), zipfile.ZIP_DEFLATED, deflated)
     return PackedFile(crc, len(data), zipfile.ZIP_STORED, data)
+
+
+@dataclass(frozen=True)
+class PendingEntry:
+    """An entry whose local header is written and whose payload is being written."""
+
+    encoded: bytes  # its name as the zip stores it
+    flags: int
+    method: int
+    offset: int  # of its local header
+    header_values: tuple[int, int, int]  # CRC, compressed and full size the header holds
+
+
+LOCAL_HEADER_SIZE = 30
 
 
 def _dos_stamp(stamp: tuple[int, int, int, int, int, int]) -> tuple[int, int]:
@@ -164,20 +192,67 @@ class ZipArchive:
     def add(self, name: str, packed: PackedFile) -> None:
         if packed.size > MAX_32 or len(packed.payload) > MAX_32:
             raise PackageError(f"{name} is larger than 4 GiB")  # images stop at 50 MB
+        pending = self.begin(name, packed.method, packed.crc, len(packed.payload), packed.size)
+        self.write_payload(packed.payload)
+        self.end(pending, packed.crc, packed.size)
+
+    def begin(self, name: str, method: int, crc: int, compressed: int, size: int) -> PendingEntry:
+        """Write an entry's local header; its payload follows (`write_payload`) and `end`
+        completes it. A stored file copied while its CRC is computed starts with a CRC
+        and size of 0, which `end` patches."""
         try:
             encoded, flags = name.encode("ascii"), 0
         except UnicodeEncodeError:
             encoded, flags = name.encode("utf-8"), 0x800  # the "language encoding" flag
-        fields = (packed.method, self.time, self.date, packed.crc, len(packed.payload))
-        fields += (packed.size, len(encoded))
+        fields = (method, self.time, self.date, crc, compressed, size, len(encoded))
         local = struct.pack("<IHH" + "HHHIII" + "HH", 0x04034B50, ZIP_VERSION, flags, *fields, 0)
         self.stream.write(local)
         self.stream.write(encoded)
-        self.stream.write(packed.payload)
-        extra, version, offset = b"", ZIP_VERSION, self.offset
+        pending = PendingEntry(encoded, flags, method, self.offset, (crc, compressed, size))
+        self.offset += len(local) + len(encoded)
+        return pending
+
+    def write_payload(self, data: bytes | memoryview) -> None:
+        self.stream.write(data)
+        self.offset += len(data)
+
+    def end(self, pending: PendingEntry, crc: int, size: int) -> None:
+        compressed = self.offset - pending.offset - LOCAL_HEADER_SIZE - len(pending.encoded)
+        if size > MAX_32 or compressed > MAX_32:
+            raise PackageError(f"{pending.encoded.decode()} is larger than 4 GiB")
+        if (crc, compressed, size) != pending.header_values:  # the file is a regular one
+            self.stream.seek(pending.offset + 14)
+            self.stream.write(struct.pack("<III", crc, compressed, size))
+            self.stream.seek(0, os.SEEK_END)
+        self.central.append(
+            self.central_record(
+                pending.encoded,
+                pending.flags,
+                pending.method,
+                crc,
+                compressed,
+                size,
+                pending.offset,
+            )
+        )
+
+    def central_record(
+        self,
+        encoded: bytes,
+        flags: int,
+        method: int,
+        crc: int,
+        compressed: int,
+        size: int,
+        offset: int,
+    ) -> bytes:
+        """An entry's central directory record, whether its data was written here or
+        copied from a previous archive (`copy_entries`): the same bytes either way."""
+        fields = (method, self.time, self.date, crc, compressed, size, len(encoded))
+        extra, version = b"", ZIP_VERSION
         if offset >= MAX_32:
             extra, version, offset = struct.pack("<HHQ", 1, 8, offset), ZIP64_VERSION, MAX_32
-        self.central.append(
+        return (
             struct.pack(
                 "<IHHH" + "HHHIII" + "H" + "HHHHII",
                 0x02014B50,
@@ -195,16 +270,39 @@ class ZipArchive:
             + encoded
             + extra
         )
-        self.offset += len(local) + len(encoded) + len(packed.payload)
+
+    def copy_entries(self, source: int, start: int, entries: list[ArchivedEntry]) -> None:
+        """Append entries of a previous archive whose local headers and data are the bytes
+        `source` (an open file) holds from `start` on, one after the other: copied by the
+        kernel where it can (`os.copy_file_range`), never through Python's memory."""
+        length = sum(entry.length for entry in entries)
+        copy_range(source, start, self.stream, length)
+        for entry in entries:
+            offset = self.offset + entry.offset - start
+            self.central.append(
+                self.central_record(
+                    entry.encoded,
+                    entry.flags,
+                    entry.method,
+                    entry.crc,
+                    entry.compressed,
+                    entry.size,
+                    offset,
+                )
+            )
+        self.offset += length
 
     def close(self) -> None:
+        """Write the central directory; `directory` keeps where it starts and its digest,
+        by which a later build knows this archive again (`read_archive`)."""
         start, count = self.offset, len(self.central)
+        digest = hashlib.sha256()
         for entry in self.central:
-            self.stream.write(entry)
+            self._write_directory(entry, digest)
         size = sum(len(entry) for entry in self.central)
         end = start + size
         if count >= MAX_16 or start >= MAX_32 or size >= MAX_32:
-            self.stream.write(
+            self._write_directory(
                 struct.pack(
                     "<IQHHIIQQQQ",
                     0x06064B50,  # Zip64 end of central directory
@@ -217,11 +315,13 @@ class ZipArchive:
                     count,
                     size,
                     start,
-                )
+                ),
+                digest,
             )
-            self.stream.write(struct.pack("<IIQI", 0x07064B50, 0, end, 1))  # its locator
+            # its locator
+            self._write_directory(struct.pack("<IIQI", 0x07064B50, 0, end, 1), digest)
         shown = min(count, MAX_16)
-        self.stream.write(
+        self._write_directory(
             struct.pack(
                 "<IHHHHIIH",
                 0x06054B50,
@@ -232,8 +332,117 @@ class ZipArchive:
                 min(size, MAX_32),
                 min(start, MAX_32),
                 0,
-            )
+            ),
+            digest,
         )
+        self.directory = ArchiveDirectory(start, count, digest.hexdigest())
+
+    def _write_directory(self, data: bytes, digest: hashlib._Hash) -> None:
+        self.stream.write(data)
+        digest.update(data)
+
+
+@dataclass(frozen=True)
+class ArchiveDirectory:
+    """Where an archive's central directory starts, its entry count, and the digest of
+    everything from there to the end of the file."""
+
+    offset: int
+    entries: int
+    digest: str
+
+
+@dataclass(frozen=True)
+class ArchivedEntry:
+    """An entry of an archive this module wrote, from its central directory: where its
+    local header starts, how many bytes header and data take, and what its central
+    record holds besides the offset."""
+
+    encoded: bytes
+    flags: int
+    method: int
+    crc: int
+    compressed: int
+    size: int
+    offset: int
+
+    @property
+    def length(self) -> int:
+        return LOCAL_HEADER_SIZE + len(self.encoded) + self.compressed
+
+
+CENTRAL_RECORD = struct.Struct("<IHHHHHHIIIHHHHHII")
+
+
+def read_archive(handle: int, directory: ArchiveDirectory) -> list[ArchivedEntry] | None:
+    """The entries of the archive open as `handle`, if its central directory is the one
+    `directory` describes (same place, count and digest) and its entries lie one after
+    the other as this module writes them; None for anything else."""
+    try:
+        size = os.fstat(handle).st_size
+        tail = _read_at(handle, size - directory.offset, directory.offset)
+    except (OSError, ValueError, OverflowError):
+        return None
+    if hashlib.sha256(tail).hexdigest() != directory.digest:
+        return None
+    entries, at, expected = [], 0, 0
+    try:
+        for _ in range(directory.entries):
+            fields = CENTRAL_RECORD.unpack_from(tail, at)
+            if fields[0] != 0x02014B50:
+                return None
+            _, _, _, flags, method, _, _, crc, compressed, full, name, extra, comment = fields[:13]
+            offset = fields[16]
+            at += CENTRAL_RECORD.size
+            encoded = tail[at : at + name]
+            if offset == MAX_32 and extra >= 12:
+                (offset,) = struct.unpack_from("<Q", tail, at + name + 4)
+            at += name + extra + comment
+            entry = ArchivedEntry(encoded, flags, method, crc, compressed, full, offset)
+            if offset != expected:
+                return None
+            expected = offset + entry.length
+            entries.append(entry)
+    except struct.error:
+        return None
+    return entries if expected == directory.offset else None
+
+
+COPY_RANGE_BLOCK = 8 * 1024 * 1024
+
+
+def _read_at(handle: int, size: int, offset: int) -> bytes:
+    if hasattr(os, "pread"):
+        return os.pread(handle, size, offset)
+    os.lseek(handle, offset, os.SEEK_SET)  # Windows: no pread
+    return os.read(handle, size)
+
+
+def copy_range(source: int, start: int, stream, length: int) -> None:
+    """Append `length` bytes of `source` from `start` to `stream` (a file opened for
+    writing, at its end): in the kernel (`os.copy_file_range`, no bytes through user
+    space) where it can, else read and written in blocks."""
+    stream.flush()
+    target, at = stream.fileno(), stream.tell()
+    done = 0
+    kernel = hasattr(os, "copy_file_range")
+    while done < length:
+        if kernel:
+            try:
+                copied = os.copy_file_range(source, target, length - done, start + done, at + done)
+            except OSError:  # another file system, or not supported here
+                kernel = False
+                stream.seek(at + done)
+                continue
+            if copied:
+                stream.seek(0, os.SEEK_END)
+        else:
+            block = _read_at(source, min(COPY_RANGE_BLOCK, length - done), start + done)
+            copied = len(block)
+            stream.write(block)
+        if not copied:
+            raise PackageError("the previous package ended before its recorded size")
+        done += copied
 
 
 def _open_no_follow(path: str, flags: int) -> int:
@@ -458,8 +667,25 @@ class PackageWriter:
         self._claim(name)
         self._append(name, packed)
 
-    def _claim(self, name: str) -> None:
-        check_entry_name(name)
+    def copy_entries(self, source: int, entries: list[ArchivedEntry]) -> None:
+        """Append `entries` of a previous archive open as `source` (consecutive there),
+        as they are: headers and data copied, not rewritten."""
+        for entry in entries:  # names this module checked when it first wrote them
+            name = entry.encoded.decode("utf-8" if entry.flags & 0x800 else "ascii")
+            self._claim(name, checked=True)
+        try:
+            self.archive.copy_entries(source, entries[0].offset, entries)
+        except OSError as exc:
+            raise PackageError(f"copying from the previous package failed: {exc}") from exc
+
+    @property
+    def entries(self) -> int:
+        """How many entries the zip holds so far."""
+        return len(self.archive.central)
+
+    def _claim(self, name: str, checked: bool = False) -> None:
+        if not checked:
+            check_entry_name(name)
         if name.casefold() in self.names or name.casefold() == TREE_MARKER:
             raise PackageError(f"two files would share the package path {name!r}")
         self.names.add(name.casefold())
@@ -501,6 +727,46 @@ class PackageWriter:
             # A folder that is not empty holds the other target's package or the user's files.
             with contextlib.suppress(OSError):
                 folder.rmdir()
+
+
+def add_source_file(copies: list[tuple[PackageWriter, str]], source: Path) -> None:
+    """Copy a file of the course (an image) into every package that carries it, reading it
+    once, in blocks: a PNG, JPEG, GIF or WebP is stored, its CRC computed as each block
+    goes to every zip, and the headers patched once the size is known; anything else is
+    packed like a rendered document."""
+    for writer, name in copies:
+        writer._claim(name)
+    try:
+        with open(source, "rb") as handle:
+            first = handle.read(COPY_BLOCK)
+            if not is_compressed_format(first[:12]):
+                packed = pack(first + handle.read())
+                for writer, name in copies:
+                    writer.archive.add(name, packed)
+                return
+            second = handle.read(COPY_BLOCK)
+            if not second:  # the whole file in one block: its header written right at once
+                packed = PackedFile(zlib.crc32(first), len(first), zipfile.ZIP_STORED, first)
+                for writer, name in copies:
+                    writer.archive.add(name, packed)
+                return
+            pending = [
+                (writer.archive, writer.archive.begin(name, zipfile.ZIP_STORED, 0, 0, 0))
+                for writer, name in copies
+            ]
+            crc, size = zlib.crc32(first), len(first)
+            for archive, _ in pending:
+                archive.write_payload(first)
+            block = second
+            while block:
+                crc, size = zlib.crc32(block, crc), size + len(block)
+                for archive, _ in pending:
+                    archive.write_payload(block)
+                block = handle.read(COPY_BLOCK)
+            for archive, entry in pending:
+                archive.end(entry, crc, size)
+    except OSError as exc:
+        raise PackageError(f"copying {shown_path(source)} into the package failed: {exc}") from exc
 
 
 @dataclass(frozen=True)

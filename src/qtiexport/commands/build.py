@@ -10,9 +10,17 @@ from typing import NoReturn
 
 import click
 
-from qtiexport.build import TARGETS, BuiltPackage, SchemaViolation, build_course, claimed_output
-from qtiexport.commands.options import course_path, error_format, load_checked_course
-from qtiexport.diagnostics import display_path
+from qtiexport.build import (
+    TARGETS,
+    BuiltPackage,
+    CachePlan,
+    SchemaViolation,
+    build_course,
+    claimed_output,
+)
+from qtiexport.cache import CACHE_FOLDER, BuildCache, key_path
+from qtiexport.commands.options import course_path, error_format, report_errors
+from qtiexport.diagnostics import ContentError, display_path
 from qtiexport.package import CommitIncomplete, OutputBusy, OutputRefused, PackageError
 from qtiexport.parallel import WorkerDied
 from qtiexport.schemas import (
@@ -23,6 +31,7 @@ from qtiexport.schemas import (
     schema_folder,
 )
 from qtiexport.timing import StageTimes
+from qtiexport.validate import validate_course
 
 
 @click.command()
@@ -63,6 +72,12 @@ from qtiexport.timing import StageTimes
     "match the zip.",
 )
 @click.option(
+    "--no-cache",
+    is_flag=True,
+    help=f"Build every case afresh, without reading the build cache (DIR/{CACHE_FOLDER}/); "
+    "the cache is then written anew for the next build.",
+)
+@click.option(
     "--timings",
     is_flag=True,
     help="Print the seconds spent in each stage (on standard error).",
@@ -75,6 +90,7 @@ def build(
     schemas: Path | None,
     no_schema_check: bool,
     tree: bool,
+    no_cache: bool,
     timings: bool,
     fmt: str,
 ) -> None:
@@ -87,7 +103,7 @@ def build(
         # The output folder is checked before any work and held from here to the end.
         with refused_as_usage_error(), claimed_output(path, output):
             built, checked_against = build_held(
-                path, output, target, schemas, no_schema_check, tree, fmt, times
+                path, output, target, schemas, no_schema_check, tree, no_cache, fmt, times
             )
     except OutputBusy as exc:  # worth trying again once the other build is over: exit 1
         click.echo(f"build stopped: {exc}", err=True)
@@ -137,13 +153,21 @@ def build_held(
     schemas: Path | None,
     no_schema_check: bool,
     trees: bool,
+    no_cache: bool,
     fmt: str,
     times: StageTimes,
 ) -> tuple[list[BuiltPackage], Path | None]:
     """Validate and build, holding the output folder; return the schema folder checked against,
     or None when the check was skipped."""
-    course = load_checked_course(path, fmt, times)
     folder = None if no_schema_check else schema_folder(schemas)
+    plan = cache_plan(path, output, folder, not no_cache, times)
+    try:
+        course = validate_course(path, times, plan.validate_case if plan else None)
+    except ContentError as error:
+        report_errors(error, fmt)
+    except WorkerDied as exc:
+        click.echo(f"validation failed: {exc}", err=True)
+        raise SystemExit(1) from None
     schema_set = None
     if folder is None:
         click.echo("note: schema check skipped (--no-schema-check)", err=True)
@@ -155,7 +179,14 @@ def build_held(
     targets = TARGETS if target == "all" else (target,)
     try:
         built = build_course(
-            course, output, targets, schema_set, times, output_claimed=True, trees=trees
+            course,
+            output,
+            targets,
+            schema_set,
+            times,
+            output_claimed=True,
+            trees=trees,
+            cache=plan,
         )
     except CommitIncomplete as exc:
         click.echo(f"build failed: {exc}", err=True)
@@ -173,7 +204,30 @@ def build_held(
     except (PackageError, WorkerDied, OSError) as exc:
         click.echo(f"build failed: {exc}; the previous packages are intact", err=True)
         raise SystemExit(1) from None
+    finally:
+        if plan is not None:
+            plan.cache.discard()
+    if plan is not None:
+        cases = plan.cache.cases
+        click.echo(f"cache: {plan.cache.reused:,} of {cases:,} cases reused", err=True)
     return built, folder
+
+
+def cache_plan(
+    path: Path, output: Path, folder: Path | None, reading: bool, times: StageTimes
+) -> CachePlan | None:
+    """The build cache of the output folder and the inputs of every case, or None (said
+    once) when no key to authenticate it can be had."""
+    with times.stage("cache"):
+        cache = BuildCache.open(output, reading)
+        if cache is None:
+            click.echo(
+                f"note: building without the cache: its key {display_path(key_path())} cannot "
+                "be made or read (it must be a file of yours that only you can read)",
+                err=True,
+            )
+            return None
+        return CachePlan.make(cache, path, folder)
 
 
 def unusable_schema_folder(folder: Path, exc: SchemaFolderError) -> NoReturn:
