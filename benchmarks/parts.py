@@ -37,7 +37,7 @@ REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks.generate_course import generate_course, text2qti_quiz  # noqa: E402
-from benchmarks.run import IMAGES_PER_CASE, QUESTIONS_PER_CASE, measure_text2qti  # noqa: E402
+from benchmarks.sweep import IMAGES_PER_CASE, QUESTIONS_PER_CASE, measure_text2qti  # noqa: E402
 from qtiexport import qti, scorm, templating  # noqa: E402
 from qtiexport.build import TARGETS, build_course  # noqa: E402
 from qtiexport.package import COMPRESS_LEVEL  # noqa: E402

@@ -1,234 +1,394 @@
-"""Benchmark: build generated courses of growing size and compare with peers.
+"""Benchmark: three workloads of whole `qtiexport build` processes, each beside its reference.
 
-    python benchmarks/run.py                  # 50, 500 and 5,000 questions
-    python benchmarks/run.py --sizes 50,500   # a quicker run
-    python benchmarks/run.py --repeat 9       # more runs per size (default 5)
+    python benchmarks/run.py              # full sizes, 3 timed rounds (17 min on 2 cores today)
+    python benchmarks/run.py --rounds 5   # more rounds; medians shown
+    python benchmarks/run.py --quick      # a tenth of the sizes, for a quick look
+    python benchmarks/run.py --markdown   # the results as Markdown, for the README
+    python benchmarks/run.py --quick --text-cases 2 --seed-copies 4 --rounds 1  # a smoke test
 
-For each size, in one run and on the same questions, each measurement in a fresh child
-process (so that peak RSS belongs to that measurement alone), repeated and interleaved
-after a warm-up round, the median kept:
-- ours: `validate_course` + `build_course` for both targets with schema checking on, as
-  `qtiexport build` runs by default (the zips, no unzipped trees);
-- text2qti: the same questions as a plain-text quiz, converted to a QTI 1.2 zip;
-- floor: the files we wrote, put into zips with `zipfile` and nothing else (they are
-  unzipped from our zips onto the disk first, untimed).
-Times exclude interpreter start-up and imports for all three alike. At the end, each
-target of the largest size is printed with its figure and whether it holds.
+Workloads, each built with both targets and the schema check on (the bundled schemas, or
+$QTIEXPORT_SCHEMAS when it is set), and the reference measured in the same run:
+- A. text-only: 100 cases × 50 questions of mixed types, 2 small images per case
+  (benchmarks/generate_course.py); reference: text2qti's command line on the same
+  questions as a text2qti quiz. Goal: ours at least 3× faster.
+- B. image-heavy: the seed case × 1,000 (benchmarks/seed_copies.py; 5,000 questions, 4,000
+  PNGs of about 40 KB, each copy's made distinct by a text chunk unless
+  `--identical-images`), built cold (a fresh output folder, and `--no-cache` when the build
+  has it); reference: the zip floor, the same input files in two plain `zipfile` zips
+  written by a Python process (benchmarks/zip_floor.py). Goal: at most 1.5× the floor.
+- C. rebuild: B's course with one stem edited, rebuilt into an output folder that holds
+  the previous build (and its cache); reference: B's cold build. Goal: at most 0.1 of it.
+  Its output folder is built once before the rounds, untimed; each round then edits the
+  stem of one more case (a different one each time), so every rebuild starts from the same
+  state: one case changed since the last build.
+
+Method: every measurement is a fresh process, timed from its start to its exit, so
+interpreter start-up and imports count for all alike; `os.sync()` runs before each. One
+untimed warm-up round, then `--rounds` rounds, each measuring A-ours, A-text2qti, B-ours,
+B-floor and C-ours in turn, so that a slow spell of the machine hits all alike; medians are
+shown. Peak RSS is that of the largest single process of our builds (wait4's maxrss of the
+build and of the worker processes it forked and reaped, each counted alone, pages shared
+with the parent included), the largest over every timed run. B's and C's stage seconds come
+from `--timings` (their median run). After the rounds, C's last QTI zip is compared with B's
+last cold one: they must differ in the edited item only, proving the rebuild redid it.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import re
-import resource
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
+from benchmarks.generate_course import generate_course, text2qti_quiz  # noqa: E402
+from benchmarks.seed_copies import edit_stem, write_seed_copies  # noqa: E402
+
+RSS_GOAL_MB = 250
+
+
+@dataclass(frozen=True)
+class Sizes:
+    text_cases: int  # A: cases of 50 questions and 2 small images each
+    seed_copies: int  # B and C: copies of the seed case
+
+
+FULL = Sizes(text_cases=100, seed_copies=1000)
+QUICK = Sizes(text_cases=10, seed_copies=100)
 QUESTIONS_PER_CASE = 50
 IMAGES_PER_CASE = 2
+SEED_QUESTIONS, SEED_IMAGES = 5, 4  # per copy of the seed case
 
 
-def peak_rss_mib() -> float:
-    """This process's own peak RSS. getrusage's maxrss would also count the parent's
-    memory that the child held between fork and exec."""
-    status = Path("/proc/self/status").read_text()
-    return int(re.search(r"VmHWM:\s+(\d+)", status)[1]) / 1024
+@dataclass
+class Run:
+    wall: float  # seconds from start to exit
+    rss_mb: float  # the largest single process's peak, in MB (10^6 bytes)
+    stages: dict[str, float] = field(default_factory=dict)  # from --timings
 
 
-def measure_ours(course: Path, out: Path, schemas: Path) -> dict:
-    from qtiexport.build import TARGETS, build_course
-    from qtiexport.schemas import SchemaSet
-    from qtiexport.timing import StageTimes
-    from qtiexport.validate import validate_course
-
-    schema_set = SchemaSet(schemas)
-    for kind in ("qti", "qti-manifest", "scorm-manifest"):
-        schema_set.schema(kind)  # compiled once per process, like the CLI, before timing
-    times = StageTimes()
-    started = time.perf_counter()
-    loaded = validate_course(course, times)
-    build_course(loaded, out, TARGETS, schema_set, times=times)
-    wall = time.perf_counter() - started
-    # Worker processes (forked for large courses) report their own peak, shared pages
-    # included; ru_maxrss of the children is the largest of them.
-    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {"wall": wall, "rss": peak_rss_mib(), "worker_rss": workers, "stages": times.seconds}
+def program(name: str) -> str:
+    """A console script of this Python's environment (not a shim in front of it)."""
+    beside = Path(sys.executable).parent / name
+    found = str(beside) if beside.is_file() else shutil.which(name)
+    if found is None:
+        raise SystemExit(f"benchmark: `{name}` is not installed")
+    return found
 
 
-def measure_text2qti(quiz: Path) -> dict:
-    from text2qti.config import Config
-    from text2qti.qti import QTI
-    from text2qti.quiz import Quiz
-
-    config = Config()
-    config.load()
-    os.chdir(quiz.parent)
-    started = time.perf_counter()
-    text = quiz.read_text(encoding="utf-8")
-    QTI(Quiz(text, config=config, source_name=quiz.name)).save(quiz.with_suffix(".zip"))
-    return {"wall": time.perf_counter() - started, "rss": peak_rss_mib()}
+def stage_seconds(stderr: str) -> dict[str, float]:
+    """The stages of `qtiexport build --timings`: "timings: load 0.01 s, zip 0.2 s; ..."."""
+    line = next((line for line in stderr.splitlines() if line.startswith("timings:")), "")
+    stages = line.removeprefix("timings:").split(";")[0]
+    return {name: float(seconds) for name, seconds in re.findall(r"([\w-]+) ([\d.]+) s", stages)}
 
 
-def measure_floor(out: Path, course_id: str) -> dict:
-    files = out / "floor-files"
-    for target in ("scorm12", "qti21"):
-        with zipfile.ZipFile(out / f"{course_id}-{target}.zip") as archive:
-            archive.extractall(files / target)
-    os.sync()  # as before every measurement: no writing left over for the timed part
-    trees = sorted(files.iterdir())
-    started = time.perf_counter()
-    for tree in trees:
-        with zipfile.ZipFile(out / f"floor-{tree.name}.zip", "w", zipfile.ZIP_DEFLATED) as z:
-            for path in sorted(tree.rglob("*")):
-                if path.is_file():
-                    z.write(path, path.relative_to(tree).as_posix())
-    return {"wall": time.perf_counter() - started, "rss": peak_rss_mib()}
+def measure(command: list[str], logs: Path, cwd: Path | None = None) -> Run:
+    """Run `command` as a fresh process; its wall time, its peak RSS and its stage times."""
+    os.sync()  # earlier measurements' writes still going to disk would slow this one
+    logs.mkdir(parents=True, exist_ok=True)
+    with open(logs / "stdout", "wb") as out, open(logs / "stderr", "wb") as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=err)
+        # wait4 gives this child's resource use with that of the processes it reaped
+        # (build workers): maxrss is the largest single one of them.
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    stderr = (logs / "stderr").read_text(encoding="utf-8", errors="replace")
+    if process.returncode != 0:
+        raise SystemExit(f"benchmark: {' '.join(command)} exited {process.returncode}:\n{stderr}")
+    return Run(wall, usage.ru_maxrss * 1024 / 1e6, stage_seconds(stderr))
 
 
-def child(*args: str) -> dict:
-    done = subprocess.run(
-        [sys.executable, __file__, "--child", *args], capture_output=True, text=True, check=False
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"benchmark child {args[0]} failed:\n{done.stderr}")
-    return json.loads(done.stdout.splitlines()[-1])
+def fresh(folder: Path) -> Path:
+    shutil.rmtree(folder, ignore_errors=True)
+    return folder
 
 
-def median_run(runs: list[dict]) -> dict:
-    """The run with the median wall time (its RSS and stage times come with it)."""
-    return sorted(runs, key=lambda run: run["wall"])[len(runs) // 2]
+@dataclass
+class Workbench:
+    """The generated inputs and the commands of one benchmark run."""
 
+    work: Path
+    sizes: Sizes
+    qtiexport: str = field(default_factory=lambda: program("qtiexport"))
+    text2qti: str = field(default_factory=lambda: program("text2qti"))
+    no_cache: list[str] = field(init=False)
+    text_course: Path = field(init=False)
+    quiz: Path = field(init=False)
+    seed_course: Path = field(init=False)
+    case_ids: list[str] = field(init=False)
+    identical_images: bool = False  # B's PNGs as byte-for-byte copies of the seed's
+    edited: list[str] = field(default_factory=list)  # C's edited items, round by round
 
-def run_size(questions: int, schemas: Path, work: Path, repeat: int) -> dict:
-    """Measure one size `repeat` times after a warm-up round, the three measurements
-    interleaved in each round so that a slow spell of the machine hits all three alike;
-    keep the medians."""
-    from benchmarks.generate_course import generate_course, text2qti_quiz
-
-    cases = max(1, questions // QUESTIONS_PER_CASE)
-    per_case = questions // cases
-    course = work / f"course-{questions}"
-    generated = generate_course(course, cases, per_case, IMAGES_PER_CASE, seed=questions)
-    quiz = work / f"quiz-{questions}" / "quiz.txt"
-    quiz.parent.mkdir()
-    quiz.write_text(text2qti_quiz(generated), encoding="utf-8")
-    course_id = f"bench-{cases}x{per_case}"
-    runs: dict[str, list[dict]] = {"ours": [], "text2qti": [], "floor": []}
-    # Round 0 warms up and is not counted: on a virtual machine the first touch of memory
-    # and of the page cache can cost many times the later ones, for all three alike.
-    for round_ in range(repeat + 1):
-        out = work / f"out-{questions}-{round_}"
-        measured = {
-            "ours": child("ours", str(course), str(out), str(schemas)),
-            "text2qti": child("text2qti", str(quiz)),
-            "floor": child("floor", str(out), course_id),
-        }
-        if round_:
-            for kind, result in measured.items():
-                runs[kind].append(result)
-    return {"questions": cases * per_case, **{k: median_run(v) for k, v in runs.items()}}
-
-
-def print_table(results: list[dict]) -> None:
-    stages = ("load", "validate", "render", "schema", "zip")
-    header = (
-        f"{'questions':>9} {'wall s':>7} {'q/s':>7} {'RSS MiB':>8} {'workers':>8} "
-        + " ".join(f"{s + ' s':>9}" for s in stages)
-        + f" {'text2qti s':>10} {'t2q MiB':>8} {'floor s':>8} {'ours/t2q':>9} {'ours/floor':>10}"
-    )
-    print(header)
-    print("-" * len(header))
-    for r in results:
-        ours, peer, floor = r["ours"], r["text2qti"], r["floor"]
-        print(
-            f"{r['questions']:>9} {ours['wall']:>7.2f} {r['questions'] / ours['wall']:>7.0f} "
-            f"{ours['rss']:>8.0f} {ours['worker_rss']:>8.0f} "
-            + " ".join(f"{ours['stages'].get(s, 0.0):>9.2f}" for s in stages)
-            + f" {peer['wall']:>10.2f} {peer['rss']:>8.0f} {floor['wall']:>8.2f}"
-            f" {ours['wall'] / peer['wall']:>9.2f} {ours['wall'] / floor['wall']:>10.2f}"
+    def __post_init__(self) -> None:
+        help_text = subprocess.run(
+            [self.qtiexport, "build", "--help"], capture_output=True, text=True, check=True
+        ).stdout
+        self.no_cache = ["--no-cache"] if "--no-cache" in help_text else []
+        generated = generate_course(
+            self.work / "text-course",
+            self.sizes.text_cases,
+            QUESTIONS_PER_CASE,
+            IMAGES_PER_CASE,
+            seed=1,
         )
+        self.text_course = generated.root
+        self.quiz = self.work / "quiz" / "quiz.txt"
+        self.quiz.parent.mkdir()
+        self.quiz.write_text(text2qti_quiz(generated), encoding="utf-8")
+        copies = write_seed_copies(
+            self.work / "seed-course",
+            self.sizes.seed_copies,
+            distinct_images=not self.identical_images,
+        )
+        self.seed_course, self.case_ids = copies.root, copies.case_ids
+
+    def build(self, course: Path, out: Path, *extra: str) -> list[str]:
+        return [self.qtiexport, "build", str(course), "-o", str(out), "--timings", *extra]
+
+    def a_ours(self) -> Run:
+        out = fresh(self.work / "a-out")
+        return measure(self.build(self.text_course, out, *self.no_cache), self.work / "logs/a")
+
+    def a_text2qti(self) -> Run:
+        self.quiz.with_suffix(".zip").unlink(missing_ok=True)
+        command = [self.text2qti, self.quiz.name]
+        return measure(command, self.work / "logs/a-text2qti", cwd=self.quiz.parent)
+
+    def b_ours(self) -> Run:
+        out = fresh(self.work / "b-out")
+        return measure(self.build(self.seed_course, out, *self.no_cache), self.work / "logs/b")
+
+    def b_floor(self) -> Run:
+        out = fresh(self.work / "floor-out")
+        command = [sys.executable, str(HERE / "zip_floor.py"), str(self.seed_course), str(out)]
+        return measure(command, self.work / "logs/b-floor")
+
+    def c_prepare(self) -> None:
+        """C's output folder: one ordinary build, so that the rebuilds find it (untimed)."""
+        measure(self.build(self.seed_course, fresh(self.work / "c-out")), self.work / "logs/c0")
+
+    def c_ours(self) -> Run:
+        number = len(self.edited)
+        self.edited.append(edit_stem(self.seed_course, self.case_ids[number], f"edit {number}"))
+        return measure(self.build(self.seed_course, self.work / "c-out"), self.work / "logs/c")
+
+    def c_check(self) -> tuple[bool, str]:
+        """Whether C's last rebuild differs from B's last cold build in the edited item only
+        (B's last cold build ran just before that edit)."""
+        [cold] = (self.work / "b-out").glob("*-qti21.zip")
+        [warm] = (self.work / "c-out").glob("*-qti21.zip")
+        with zipfile.ZipFile(cold) as before, zipfile.ZipFile(warm) as after:
+            names = before.namelist()
+            if names != after.namelist():
+                return False, "the rebuilt QTI zip has other entries than the cold one"
+            changed = [n for n in names if before.read(n) != after.read(n)]
+        if changed != [self.edited[-1]]:
+            return False, f"the rebuilt QTI zip differs from the cold one in {changed or 'nothing'}"
+        return True, f"the rebuilt QTI zip differs from B's cold one in {changed[0]} only"
 
 
-def print_targets(small: dict, large: dict) -> None:
-    """Each target of the largest size, its figure, and whether it holds."""
-    n, ours = large["questions"], large["ours"]
-    t2q, floor = large["text2qti"]["wall"], large["floor"]["wall"]
-    rate = (n / ours["wall"]) / (small["questions"] / small["ours"]["wall"])
-    growth = ours["rss"] / small["ours"]["rss"]
-    rows = [
-        (
-            f"at least 3x faster than text2qti at {n}",
-            f"{t2q / ours['wall']:.2f}x faster ({ours['wall']:.2f} s against {t2q:.2f} s)",
-            t2q / ours["wall"] >= 3,
+WORKLOADS = ("a_ours", "a_text2qti", "b_ours", "b_floor", "c_ours")
+
+
+def run_rounds(bench: Workbench, rounds: int, say: Callable[[str], None]) -> dict[str, list[Run]]:
+    """One warm-up round, then `rounds` timed ones, each measuring every workload in turn."""
+    bench.c_prepare()
+    runs: dict[str, list[Run]] = {name: [] for name in WORKLOADS}
+    for number in range(rounds + 1):
+        for name in WORKLOADS:
+            run = getattr(bench, name)()
+            if number:  # round 0 warms the page cache and the disk up, for all alike
+                runs[name].append(run)
+        say(f"round {number}/{rounds}" + (" (warm-up)" if number == 0 else "") + " done")
+    return runs
+
+
+def median(runs: list[Run]) -> Run:
+    """The run of median wall time (its stage times come with it)."""
+    return sorted(runs, key=lambda run: run.wall)[len(runs) // 2]
+
+
+@dataclass(frozen=True)
+class Row:
+    workload: str
+    ours: str
+    reference: str
+    ratio: str
+    goal: str
+    met: bool
+
+
+def result_rows(sizes: Sizes, runs: dict[str, list[Run]], identical_images: bool) -> list[Row]:
+    wall = {name: statistics.median(run.wall for run in runs[name]) for name in WORKLOADS}
+    text_questions = sizes.text_cases * QUESTIONS_PER_CASE
+    copies = sizes.seed_copies
+    faster = wall["a_text2qti"] / wall["a_ours"]
+    of_floor = wall["b_ours"] / wall["b_floor"]
+    of_cold = wall["c_ours"] / wall["b_ours"]
+    peak = max(run.rss_mb for name in ("a_ours", "b_ours", "c_ours") for run in runs[name])
+    return [
+        Row(
+            f"A. {text_questions:,} text-only MCQs, {sizes.text_cases} cases × "
+            f"{QUESTIONS_PER_CASE} (the same questions as a text2qti quiz)",
+            f"{wall['a_ours']:.2f} s",
+            f"text2qti {wall['a_text2qti']:.2f} s",
+            f"{faster:.2f}× faster",
+            "≥ 3× faster",
+            faster >= 3,
         ),
-        (
-            f"within 3x of the zip floor at {n}",
-            f"{ours['wall'] / floor:.2f}x the floor ({floor:.2f} s)",
-            ours["wall"] / floor <= 3,
+        Row(
+            f"B. the seed case × {copies:,}: {copies * SEED_QUESTIONS:,} questions, "
+            f"{copies * SEED_IMAGES:,} PNGs of ~40 KB"
+            + (", the seed's 4 copied as they are" if identical_images else ""),
+            f"{wall['b_ours']:.2f} s",
+            f"two plain `zipfile` zips of the same input files, images stored: "
+            f"{wall['b_floor']:.2f} s",
+            f"{of_floor:.2f}× the floor",
+            "≤ 1.5× the floor",
+            of_floor <= 1.5,
         ),
-        (
-            f"q/s at {n} at least 80% of q/s at {small['questions']}",
-            f"{rate:.0%}",
-            rate >= 0.8,
+        Row(
+            "C. B again after editing one stem",
+            f"{wall['c_ours']:.2f} s",
+            f"the cold build of B, {wall['b_ours']:.2f} s",
+            f"{of_cold:.2g} of it",
+            "≤ 0.1 of it",
+            of_cold <= 0.1,
         ),
-        (
-            f"peak RSS at {n} under 250 MB and within 1.5x of {small['questions']}",
-            f"{ours['rss'] * 1.048576:.0f} MB, {growth:.2f}x",
-            ours["rss"] * 1.048576 < 250 and growth <= 1.5,
+        Row(
+            "peak RSS, the largest process of any of our builds above",
+            f"{peak:.0f} MB",
+            "",
+            "",
+            f"< {RSS_GOAL_MB} MB",
+            peak < RSS_GOAL_MB,
         ),
     ]
-    print()
-    for target, figure, held in rows:
-        print(f"{'met    ' if held else 'NOT MET'}  {target}: {figure}")
-    if t2q / ours["wall"] < 3:
-        print("         (benchmarks/parts.py times the parts of a build no tuning removes)")
+
+
+def stages_line(run: Run) -> str:
+    parts = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in run.stages.items())
+    return f"{parts}; {sum(run.stages.values()):.2f} stage-seconds in a {run.wall:.2f} s build"
+
+
+def table(rows: list[Row], markdown: bool) -> list[str]:
+    header = ("workload", "ours", "reference", "ratio", "goal", "met?")
+    cells = [header] + [
+        (r.workload, r.ours, r.reference, r.ratio, r.goal, "yes" if r.met else "NO") for r in rows
+    ]
+    if markdown:
+        lines = ["| " + " | ".join(row) + " |" for row in cells]
+        lines.insert(1, "|" + "---|" * len(header))
+        return lines
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        for row in cells
+    ]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return [line.rstrip() for line in lines]
+
+
+def report(
+    bench: Workbench, rounds: int, runs: dict[str, list[Run]], loads: list[str], markdown: bool
+) -> tuple[list[str], bool]:
+    """The lines to print, and whether C's rebuild check held."""
+    rows = result_rows(bench.sizes, runs, bench.identical_images)
+    held, check = bench.c_check()
+    cache = (
+        "cold builds with --no-cache into a fresh folder"
+        if bench.no_cache
+        else "cold builds into a fresh folder (this build has no --no-cache)"
+    )
+    rss = ", ".join(
+        f"{name[0].upper()} {max(run.rss_mb for run in runs[name]):.0f} MB"
+        for name in ("a_ours", "b_ours", "c_ours")
+    )
+    head = [
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, {platform.system()} {platform.release()}; "
+        f"{time.strftime('%Y-%m-%d')}, load average {loads[0]} at the start, {loads[1]} at "
+        "the end",
+        f"medians of {rounds} interleaved rounds after a warm-up round, each measurement a "
+        f"fresh process timed from start to exit; {cache}",
+    ]
+    tail = [
+        f"peak RSS of the largest single process (forked workers count alone): {rss}",
+        f"where B's time goes (--timings): {stages_line(median(runs['b_ours']))}",
+        f"where C's time goes (--timings): {stages_line(median(runs['c_ours']))}",
+        f"C check: {check}" if held else f"C CHECK FAILED: {check}",
+    ]
+    if markdown:  # each line its own paragraph, to paste
+        head, tail = ["\n\n".join(head)], ["\n\n".join(tail)]
+    return [*head, "", *table(rows, markdown), "", *tail], held
+
+
+def load_average() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def main() -> None:
-    if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        kind, *args = sys.argv[2:]
-        # Earlier measurements' files still being written to disk would slow this one.
-        os.sync()
-        if kind == "ours":
-            result = measure_ours(Path(args[0]), Path(args[1]), Path(args[2]))
-        elif kind == "text2qti":
-            result = measure_text2qti(Path(args[0]))
-        else:
-            result = measure_floor(Path(args[0]), args[1])
-        print(json.dumps(result))
-        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="50,500,5000")
-    parser.add_argument("--repeat", type=int, default=5, help="runs per size; medians shown")
+    parser.add_argument("--rounds", type=int, default=3, help="timed rounds; medians shown")
+    parser.add_argument("--quick", action="store_true", help="a tenth of the sizes")
+    parser.add_argument("--markdown", action="store_true", help="print the results as Markdown")
+    parser.add_argument("--text-cases", type=int, help="A's cases of 50 questions (overrides)")
+    parser.add_argument("--seed-copies", type=int, help="B's copies of the seed case (overrides)")
     parser.add_argument(
-        "--schemas",
+        "--identical-images",
+        action="store_true",
+        help="B's PNGs byte-for-byte the seed's (default: each copy's differ by a text chunk)",
+    )
+    parser.add_argument(
+        "--work",
         type=Path,
-        default=Path(os.environ.get("QTIEXPORT_SCHEMAS", REPO.parent / "shared" / "schemas")),
+        help="keep the generated courses and outputs in this new folder (default: a "
+        "temporary folder, removed at the end)",
     )
     args = parser.parse_args()
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}, {platform.system()} {platform.release()}"
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
+    sizes = QUICK if args.quick else FULL
+    sizes = Sizes(
+        text_cases=args.text_cases or sizes.text_cases,
+        seed_copies=args.seed_copies or sizes.seed_copies,
     )
-    results = []
-    with tempfile.TemporaryDirectory(prefix="qtiexport-bench-") as work:
-        for size in (int(s) for s in args.sizes.split(",")):
-            results.append(run_size(size, args.schemas, Path(work), args.repeat))
-    print(f"medians of {args.repeat} runs after a warm-up run, each in a fresh process")
-    print_table(results)
-    if len(results) >= 2:
-        print_targets(results[-2], results[-1])
+    if sizes.seed_copies < args.rounds + 1:
+        parser.error("C edits one case per round: --seed-copies must exceed --rounds")
+
+    def say(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    with tempfile.TemporaryDirectory(prefix="qtiexport-bench-") as temporary:
+        work = args.work or Path(temporary)
+        work.mkdir(parents=True, exist_ok=True)
+        if any(work.iterdir()):
+            raise SystemExit(f"benchmark: {work} is not empty")
+        loads = [load_average()]
+        say("generating the courses")
+        bench = Workbench(work, sizes, identical_images=args.identical_images)
+        runs = run_rounds(bench, args.rounds, say)
+        loads.append(load_average())
+        lines, held = report(bench, args.rounds, runs, loads, args.markdown)
+    print("\n".join(lines).rstrip())
+    if not held:
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

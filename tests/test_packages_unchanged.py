@@ -30,10 +30,10 @@ from conftest import CONTENT, FIXTURES
 
 COURSES = {"seed": CONTENT, "every-option": FIXTURES / "every-option"}
 DIGESTS = {
-    ("seed", "scorm12"): "55c0537194be79847f65affacd34567a463842c2c6938ae4173ba88ff6a2cffc",
-    ("seed", "qti21"): "71dcc80c193429b5f950e1fb8f10e95316d4fd0e01116534aee831a7fa92e43b",
-    ("every-option", "scorm12"): "07a8371d7b75e1d0028d5597af3d1fca1ee9fcb7c2440f70c3043526c43c3558",
-    ("every-option", "qti21"): "127233ecd04c0a8aacf337fa94dbd49b4976475439e0ffe2054235244da65dc0",
+    ("seed", "scorm12"): "df8ee6c16b23bff0a278b7cd35dd6d254292bf8c43712f544498f1b67eb200ae",
+    ("seed", "qti21"): "97d4e0c45e31eec92830eb64ad197c5b35958f06028371c4d5890e78f7dd1238",
+    ("every-option", "scorm12"): "8802bf1b265e537dc4c9494acdb20431518a2244265e9c7ec347fbc9a84d4f62",
+    ("every-option", "qti21"): "9b5d1e578b2dce9931257199429275936034b68e4167b520c7c5366812590a75",
 }
 RECORDING = os.environ.get("QTIEXPORT_RECORD_DIGESTS") == "1"
 
