@@ -375,6 +375,12 @@ class CachePlan:
                 return CaseValidation(case, [], {})
         return validate_case(root, name, folder)
 
+    def is_recorded(self, name: str, folder: Path) -> bool:
+        """Whether the case's validated model is likely in the cache (its record exists;
+        whether it verifies is found when it is read)."""
+        inputs = self.inputs.get((name, str(folder)))
+        return inputs is not None and self.cache.has("v-" + inputs.key)
+
     def keep_validations(self, course: Course) -> None:
         """Stage the validated model of each case not yet recorded (or damaged there)."""
         for case in course.cases:

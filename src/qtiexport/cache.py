@@ -37,6 +37,7 @@ from pathlib import Path
 
 import qtiexport
 from qtiexport.package import TEMP_PREFIX, ArchivedEntry, ArchiveDirectory, read_archive
+from qtiexport.parallel import collector_paused
 from qtiexport.templating import templates_dir
 
 CACHE_FOLDER = ".qtiexport-cache"
@@ -324,7 +325,8 @@ class BuildCache:
         if payload is None:
             return None
         try:
-            return pickle.loads(payload)
+            with collector_paused():
+                return pickle.loads(payload)
         except Exception:  # written by us, yet unreadable (another Python): a miss
             return None
 

@@ -43,6 +43,25 @@ def worker_count(steps: int, worth_it: bool, step_memory: int = 0) -> int:
     return wanted if wanted > 1 and "fork" in multiprocessing.get_all_start_methods() else 0
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a large object graph is built.
+
+    Every collection walks the objects already alive, so making hundreds of thousands of
+    objects (the course model, unpickled from the build cache or from the workers) with
+    the collector running costs several times the making itself: 1,000 cached cases of
+    the seed load in 0.22 s paused against 1.24 s running. These graphs make no garbage
+    cycles to speak of; the collector resumes, and catches up, when the block ends.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 class WorkerDied(Exception):
     """A worker process ended without finishing its step (killed, out of memory)."""
 

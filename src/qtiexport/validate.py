@@ -217,10 +217,18 @@ def validate_case(root: Path, name: str, folder: Path) -> CaseValidation:
 
 # validate_case, or a step that gives the same result another way (the build cache's).
 CaseStep = Callable[[Path, str, Path], CaseValidation]
+# Whether that step has a case's result at hand (name, folder): such cases cost no work.
+RecordedCase = Callable[[str, Path], bool]
 
 
 class CourseValidator:
-    def __init__(self, root: Path, times: StageTimes, validate_one: CaseStep | None = None):
+    def __init__(
+        self,
+        root: Path,
+        times: StageTimes,
+        validate_one: CaseStep | None = None,
+        recorded: RecordedCase | None = None,
+    ):
         self.root = root
         self.times = times
         self.diags = Diagnostics()
@@ -230,6 +238,7 @@ class CourseValidator:
         self.in_cases = 0.0  # seconds spent waiting for the per-case steps
         self.case_times = StageTimes()  # what the per-case steps report
         self.validate_one = validate_one or validate_case  # the build's cache replaces it
+        self.recorded = recorded or (lambda name, folder: False)
 
     def shown(self, path: Path) -> str:
         return display_path(path)
@@ -360,7 +369,9 @@ class CourseValidator:
             len(listed),
             worker_count(
                 len(listed),
-                _worth_forking(listed),
+                # Cases already recorded are read, not validated: forking workers to read
+                # them would only send each model through a pipe once more.
+                _worth_forking([entry for entry in listed if not self.recorded(*entry)]),
                 max((validation_memory(folder) for _, folder in listed), default=0),
             ),
         ):
@@ -782,14 +793,17 @@ class CourseValidator:
 
 
 def validate_course(
-    root: Path, times: StageTimes | None = None, validate_one: CaseStep | None = None
+    root: Path,
+    times: StageTimes | None = None,
+    validate_one: CaseStep | None = None,
+    recorded: RecordedCase | None = None,
 ) -> Course:
     """Load and check a course folder; raise ContentError with every problem found.
 
     `times` gets the seconds spent loading YAML ("load") and checking it ("validate").
     """
     times = times if times is not None else StageTimes()
-    validator = CourseValidator(root, StageTimes(), validate_one)
+    validator = CourseValidator(root, StageTimes(), validate_one, recorded)
     with validator.times.stage("validate"):
         course = validator.course()
     # The "validate" stage holds this process's loading and the case steps' time;

@@ -162,7 +162,12 @@ def build_held(
     folder = None if no_schema_check else schema_folder(schemas)
     plan = cache_plan(path, output, folder, not no_cache, times)
     try:
-        course = validate_course(path, times, plan.validate_case if plan else None)
+        course = validate_course(
+            path,
+            times,
+            plan.validate_case if plan else None,
+            plan.is_recorded if plan else None,
+        )
     except ContentError as error:
         report_errors(error, fmt)
     except WorkerDied as exc:
