@@ -12,9 +12,10 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
+from qtiexport.scaffold import draw_arrow
+
 OUT = Path(__file__).resolve().parent.parent / "content/cases/tumoral-calcinosis/images"
 SIZE = (960, 720)
-GREEN = (0, 200, 70)
 
 IMAGES = {
     "lateral-radiograph": (
@@ -32,17 +33,6 @@ IMAGES = {
         [((300, 330), (430, 400)), ((280, 540), (430, 480))],
     ),
 }
-
-
-def arrow(draw: ImageDraw.ImageDraw, tail: tuple[int, int], head: tuple[int, int]) -> None:
-    draw.line([tail, head], fill=GREEN, width=8)
-    dx, dy = head[0] - tail[0], head[1] - tail[1]
-    length = max((dx * dx + dy * dy) ** 0.5, 1)
-    ux, uy = dx / length, dy / length
-    back = (head[0] - 34 * ux, head[1] - 34 * uy)
-    left = (back[0] - 18 * uy, back[1] + 18 * ux)
-    right = (back[0] + 18 * uy, back[1] - 18 * ux)
-    draw.polygon([head, left, right], fill=GREEN)
 
 
 def make(name: str, caption: str, description: str, arrows, annotated: bool) -> Image.Image:
@@ -65,7 +55,7 @@ def make(name: str, caption: str, description: str, arrows, annotated: bool) -> 
         y += 29
     if annotated:
         for tail, head in arrows:
-            arrow(draw, tail, head)
+            draw_arrow(draw, tail, head)
     return image
 
 

@@ -98,7 +98,8 @@ def _png(image: Image.Image) -> bytes:
     return out.getvalue()
 
 
-def _arrow(draw: ImageDraw.ImageDraw, tail: tuple[int, int], head: tuple[int, int]) -> None:
+def draw_arrow(draw: ImageDraw.ImageDraw, tail: tuple[int, int], head: tuple[int, int]) -> None:
+    """The green arrow that placeholder radiographs point with (the seed's images too)."""
     draw.line([tail, head], fill=GREEN, width=8)
     dx, dy = head[0] - tail[0], head[1] - tail[1]
     length = max((dx * dx + dy * dy) ** 0.5, 1)
@@ -135,7 +136,7 @@ def radiograph_png(annotated: bool) -> bytes:
     )
     if annotated:
         draw.text((40, 118), "annotated: the arrow marks the mass", font=_font(28), fill=GREEN)
-        _arrow(draw, (cx + 260, cy - 230), (cx + radius - 10, cy - radius + 30))
+        draw_arrow(draw, (cx + 260, cy - 230), (cx + radius - 10, cy - radius + 30))
     return _png(image)
 
 
