@@ -424,3 +424,63 @@ def test_without_kernel_copies_the_entries_are_copied_the_same(
     warm, stderr = build(run_cli, course, out)
     assert reused(stderr) == (CASES - 1, CASES)
     assert warm == cold(run_cli, course, tmp_path)
+
+
+@pytest.fixture
+def files_hashed(monkeypatch) -> list[Path]:
+    """The files the cache reads to take a digest of its own (not in the packages' copy)."""
+    import hashlib
+
+    import qtiexport.cache as cache
+
+    hashed: list[Path] = []
+    real = hashlib.file_digest
+
+    def recording(handle, name):
+        hashed.append(Path(handle.name))
+        return real(handle, name)
+
+    monkeypatch.setattr(cache.hashlib, "file_digest", recording)
+    # Files written a moment ago count as settled, so the index records them at once.
+    monkeypatch.setattr(cache, "RACY_SECONDS", -60)
+    return hashed
+
+
+def images_in(paths: list[Path]) -> set[str]:
+    return {f"{path.parent.parent.name}/{path.name}" for path in paths if path.suffix == ".png"}
+
+
+def test_a_new_image_is_read_once_its_digest_taken_as_the_packages_copy_it(
+    run_cli, course, tmp_path, files_hashed
+):
+    out = tmp_path / "out"
+    build(run_cli, course, out)
+    # Cold: the digests that name the records come from the copy into the zips; only the
+    # files the packages do not carry (the YAML) are read for them.
+    assert images_in(files_hashed) == set()
+    assert {path.name for path in files_hashed} == {"case.yaml", "questions.yaml"}
+    files_hashed.clear()
+    zips, stderr = build(run_cli, course, out)
+    assert reused(stderr) == (CASES, CASES)  # the keys made after the copy name the same
+    assert files_hashed == []  # unchanged files: known by their stat signature, not read
+    change_image(course)  # other bytes, another size: its case cannot match any record
+    zips, stderr = build(run_cli, course, out)
+    assert reused(stderr) == (CASES - 1, CASES)
+    assert images_in(files_hashed) == set()
+    _, stderr = build(run_cli, course, out)
+    assert reused(stderr) == (CASES, CASES)
+    assert zips == cold(run_cli, course, tmp_path)
+
+
+def test_an_image_touched_but_unchanged_is_read_before_the_lookup_and_reused(
+    run_cli, course, tmp_path, files_hashed
+):
+    out = tmp_path / "out"
+    expected, _ = build(run_cli, course, out)
+    image = course / "cases" / "case-2" / "images" / "coronal-t2-fat-sat.png"
+    image.write_bytes(image.read_bytes())  # same bytes, new times: an editor's plain save
+    files_hashed.clear()
+    zips, stderr = build(run_cli, course, out)
+    assert reused(stderr) == (CASES, CASES)
+    assert images_in(files_hashed) == {"case-2/coronal-t2-fat-sat.png"}
+    assert zips == expected

@@ -350,6 +350,7 @@ class CachePlan:
     cache: BuildCache
     inputs: dict[tuple[str, str], CaseInputs]
     schema_folder: Path | None  # the schema set checked against; None: unchecked
+    context: str | None = None  # what rendering adds to every case's inputs (render_key)
 
     @classmethod
     def make(cls, cache: BuildCache, root: Path, schema_folder: Path | None) -> CachePlan:
@@ -369,7 +370,7 @@ class CachePlan:
         """validate_case, or its recorded result when the case's files are unchanged (in
         the worker processes of validation, which inherit the plan)."""
         inputs = self.inputs.get((name, str(folder)))
-        if inputs is not None:
+        if inputs is not None and inputs.key is not None:
             case = self.cache.read("v-" + inputs.key)
             if isinstance(case, Case):
                 return CaseValidation(case, [], {})
@@ -379,19 +380,36 @@ class CachePlan:
         """Whether the case's validated model is likely in the cache (its record exists;
         whether it verifies is found when it is read)."""
         inputs = self.inputs.get((name, str(folder)))
-        return inputs is not None and self.cache.has("v-" + inputs.key)
+        return inputs is not None and inputs.key is not None and self.cache.has("v-" + inputs.key)
 
     def keep_validations(self, course: Course) -> None:
-        """Stage the validated model of each case not yet recorded (or damaged there)."""
+        """Stage the validated model of each case whose key is known and that is not yet
+        recorded (or damaged there); the others are kept once rendered (`keep_case`)."""
         for case in course.cases:
             inputs = self.inputs.get((case.id, str(case.folder)))
-            if inputs is None:
-                continue
-            name = "v-" + inputs.key
-            if self.cache.verified(name):
-                self.cache.used.add(name)
-            elif still_the_same(inputs):
-                self.cache.stage(name, case)
+            if inputs is not None and inputs.key is not None:
+                self._keep_validation(case, inputs)
+
+    def _keep_validation(self, case: Case, inputs: CaseInputs) -> None:
+        name = "v-" + str(inputs.key)
+        if self.cache.verified(name):
+            self.cache.used.add(name)
+        elif still_the_same(inputs):
+            self.cache.stage(name, case)
+
+    def keep_case(self, course: Course, case: Case, targets: frozenset[str]) -> str | None:
+        """The render record name of a case just rendered, its validated model kept too
+        when its key was made only now, from the digests its images' copy took; None when
+        its files changed during the build (nothing is kept of it)."""
+        inputs = self.inputs.get((case.id, str(case.folder)))
+        if inputs is None:
+            return None
+        known = inputs.key is not None
+        if self.cache.complete(inputs) is None:
+            return None
+        if not known:
+            self._keep_validation(case, inputs)
+        return self.render_key(course, inputs, targets)
 
     def previous_archives(self, writers: dict[str, PackageWriter]) -> dict[str, PreviousArchive]:
         """The last build's zip of every package, open, when each is the one the cache
@@ -414,30 +432,37 @@ class CachePlan:
         )
 
     def render_keys(self, course: Course, targets: frozenset[str]) -> list[str | None]:
-        """Each case's render record name: its inputs, and all rendering adds to them."""
-        context = repr(
-            (
-                course.id,
-                course.title,
-                course.description,
-                course.language,
-                course.version,
-                course.authors,
-                course.license,
-                course.mastery_score,
-                player_asset_paths(course),  # a SCO links the player files the course needs
+        """Each case's render record name, where its inputs' key is known already."""
+        return [
+            self.render_key(course, inputs, targets)
+            if (inputs := self.inputs.get((case.id, str(case.folder)))) is not None
+            else None
+            for case in course.cases
+        ]
+
+    def render_key(self, course: Course, inputs: CaseInputs, targets: frozenset[str]) -> str | None:
+        """A case's render record name: its inputs, and all rendering adds to them."""
+        if inputs.key is None:
+            return None
+        if self.context is None:
+            self.context = digest_of(
+                repr(
+                    (
+                        course.id,
+                        course.title,
+                        course.description,
+                        course.language,
+                        course.version,
+                        course.authors,
+                        course.license,
+                        course.mastery_score,
+                        player_asset_paths(course),  # a SCO links the player files it needs
+                    )
+                ),
+                schema_fingerprint(self.schema_folder),
+                repr(sorted(targets)),
             )
-        )
-        checked = schema_fingerprint(self.schema_folder)
-        keys: list[str | None] = []
-        for case in course.cases:
-            inputs = self.inputs.get((case.id, str(case.folder)))
-            keys.append(
-                None
-                if inputs is None
-                else "r-" + digest_of(inputs.key, context, checked, repr(sorted(targets)))
-            )
-        return keys
+        return "r-" + digest_of(inputs.key, self.context)
 
 
 class EntryRuns:
@@ -545,10 +570,12 @@ def _build_holding_the_lock(
                 if isinstance(document, SourceFile):
                     if not problems:
                         with times.stage("zip"):
-                            add_source_file(
+                            facts, digest = add_source_file(
                                 [(writers[t], name) for t, name in document.destinations],
                                 document.path,
                             )
+                        if plan is not None:
+                            plan.cache.note_copied(facts, digest)
                     continue
                 problems.extend(document.problems)
                 if plan is not None and document.passed is not None:
@@ -602,10 +629,12 @@ def _build_holding_the_lock(
                 documents, seconds = next(rendered)
             times.add(seconds)
             add(documents)
-            inputs = plan.inputs.get((case.id, str(case.folder))) if plan else None
-            if key is not None and inputs is not None and not problems:
+            if plan is not None and not problems:
                 with times.stage("cache"):
-                    if still_the_same(inputs):  # else edited while being read: not kept
+                    # Kept unless edited while being read (then no key, or a changed one).
+                    key = plan.keep_case(course, case, wanted)
+                    inputs = plan.inputs[(case.id, str(case.folder))] if key else None
+                    if key is not None and inputs is not None and still_the_same(inputs):
                         plan.cache.stage(key, documents)
                         note_segment(key, first)
         with times.stage("zip"):

@@ -167,12 +167,27 @@ def digest_of(*parts: bytes | str) -> str:
 
 @dataclass
 class CaseInputs:
-    """A case folder's files as the build saw them before reading them: the validation
-    key made from their bytes, and their stat signatures, checked again before the
-    records are kept (a file edited during the build makes no record)."""
+    """A case folder's files as the build saw them before reading them: each file's path,
+    link target and digest, and its stat signature, checked again before the records are
+    kept (a file edited during the build makes no record). A digest the last build did
+    not record for the same signature is not taken here: the file is read when the
+    packages copy it, and the digest taken in that same read (`BuildCache.complete`)."""
 
-    key: str
+    head: tuple[bytes | str, ...]  # the tool and the folders the model's paths hold
+    files: list[tuple[str, str, bytes | str | None]]  # path, link, digest (None: not yet)
     signatures: dict[str, Signature]
+    key: str | None = None  # the validation key, once every digest is known
+
+    def __post_init__(self) -> None:
+        if self.key is None and all(digest is not None for *_, digest in self.files):
+            self.key = self.make_key()
+
+    def make_key(self) -> str:
+        parts: list[bytes | str] = list(self.head)
+        for path, link, digest in self.files:
+            assert digest is not None
+            parts += [path, link, digest]
+        return digest_of(*parts)
 
 
 @dataclass(frozen=True)
@@ -225,6 +240,9 @@ class BuildCache:
     # The previous build's file digests by path: a file whose stat signature is the same
     # is taken as unchanged without being read, as git's index does.
     known: dict[str, tuple[Signature, bytes]] = field(default_factory=dict)
+    # Files the last build saw change within RACY_SECONDS of its start: the same signature
+    # may hide new bytes, so they are read again (their signature says their size).
+    unsure: dict[str, Signature] = field(default_factory=dict)
     seen: dict[str, tuple[Signature, bytes]] = field(default_factory=dict)
     used: set[str] = field(default_factory=set)  # record names this build reads or makes
     staging: Path | None = None
@@ -240,6 +258,8 @@ class BuildCache:
     checks: tuple[str, frozenset[str]] = ("", frozenset())
     passed: set[str] = field(default_factory=set)
     checks_key: str = ""
+    # Digests taken while the packages copied files, by the file's stat signature then.
+    copied: dict[Signature, bytes] = field(default_factory=dict)
 
     @classmethod
     def open(cls, output: Path, reading: bool = True) -> BuildCache | None:
@@ -252,6 +272,8 @@ class BuildCache:
         index = cache_folder._read(INDEX_NAME)
         if isinstance(index, dict) and isinstance(index.get("files"), dict):
             cache_folder.known = index["files"]
+            unsure = index.get("unsure")
+            cache_folder.unsure = unsure if isinstance(unsure, dict) else {}
             cache_folder.zips = {
                 layout.path: layout
                 for layout in index.get("zips", ())
@@ -380,11 +402,12 @@ class BuildCache:
         for leftover in self.folder.glob(STAGING_PREFIX + "*"):  # a killed build's
             shutil.rmtree(leftover, ignore_errors=True)
         racy = (self.started - RACY_SECONDS) * 1e9
-        files = {
-            path: (signature, digest)
-            for path, (signature, digest) in self.seen.items()
-            if signature[1] < racy and signature[3] < racy
-        }
+        files, unsure = {}, {}
+        for path, (signature, digest) in self.seen.items():
+            if signature[1] < racy and signature[3] < racy:
+                files[path] = (signature, digest)
+            else:
+                unsure[path] = signature
         zips = []
         for layout in self.committed:  # signed as they stand now, after the commit
             facts = _lstat(Path(layout.path))
@@ -392,6 +415,7 @@ class BuildCache:
                 zips.append(replace(layout, signature=signature_of(facts)))
         index = {
             "files": files,
+            "unsure": unsure,
             "zips": zips,
             "checks": (self.checks_key, frozenset(self.passed)),
         }
@@ -401,42 +425,87 @@ class BuildCache:
         os.replace(temp, self.folder / INDEX_NAME)
 
     # --- what a case's records are named by
-    def file_digest(self, path: str, facts: os.stat_result) -> bytes:
-        signature = signature_of(facts)
+    def _last_signature(self, path: str) -> Signature | None:
+        known = self.known.get(path)
+        return known[0] if known is not None else self.unsure.get(path)
+
+    def _digest_now(self, path: str, signature: Signature, changed: bool) -> bytes | None:
+        """The digest of a file for its case's key, before validation: the one the last
+        build recorded for the same signature; else, unless the case has `changed` for
+        sure, the file read now; else None (taken when the packages copy it)."""
         known = self.known.get(path)
         if known is not None and known[0] == signature:
-            digest = known[1]
-        else:
+            self.seen[path] = known
+            return known[1]
+        return None if changed else self.file_digest(path, signature)
+
+    def file_digest(self, path: str, signature: Signature) -> bytes:
+        """The digest of a file whose signature is `signature`: taken while the packages
+        copied it, or else read now."""
+        digest = self.copied.get(signature)
+        if digest is None:
             with open(path, "rb") as handle:
                 digest = hashlib.file_digest(handle, "sha256").digest()
         self.seen[path] = (signature, digest)
         return digest
 
+    def note_copied(self, facts: os.stat_result, digest: bytes) -> None:
+        """Keep the digest the packages' copy of a file took (see `file_digest`)."""
+        self.copied[signature_of(facts)] = digest
+
     def case_inputs(self, root: Path, name: str, folder: Path) -> CaseInputs | None:
-        """The validation key of a case folder: every file in it, by content (links by
-        where they lead too), with the course and working folders, whose paths the model
-        and its messages hold; None when the folder cannot be read."""
-        parts: list[bytes | str] = [
-            tool_fingerprint(),
-            os.path.realpath(root),
-            os.getcwd(),
-            str(root),
-            name,
-            str(folder),
-        ]
-        signatures: dict[str, Signature] = {}
+        """The inputs of a case folder: every file in it, by content (links by where they
+        lead too), with the course and working folders, whose paths the model and its
+        messages hold; None when the folder cannot be read.
+
+        A case with a file the last build did not see, or of another size, is changed for
+        sure: no record can match it, so its new files are not read now but hashed as the
+        packages copy them, and it gets its key once rendered (`complete`). Otherwise a
+        file with a new signature (touched, checked out again, just edited) is read now,
+        as its bytes may well be the same."""
+        head = (tool_fingerprint(), os.path.realpath(root), os.getcwd(), str(root), name)
+        found: list[tuple[str, str, os.stat_result]] = []
         try:
             for path in sorted(_files_under(str(folder))):
-                facts = os.stat(path)
                 link = os.readlink(path) if os.path.islink(path) else ""
+                found.append((path, link, os.stat(path)))
+            changed = any(
+                (last := self._last_signature(path)) is None or last[0] != facts.st_size
+                for path, _, facts in found
+                if stat.S_ISREG(facts.st_mode)
+            )
+            files: list[tuple[str, str, bytes | str | None]] = []
+            signatures: dict[str, Signature] = {}
+            for path, link, facts in found:
                 if not stat.S_ISREG(facts.st_mode):
-                    parts += [path, link, "not a file"]
+                    files.append((path, link, "not a file"))
                     continue
-                parts += [path, link, self.file_digest(path, facts)]
-                signatures[path] = signature_of(facts)
+                signature = signature_of(facts)
+                files.append((path, link, self._digest_now(path, signature, changed)))
+                signatures[path] = signature
         except OSError:
             return None
-        return CaseInputs(digest_of(*parts), signatures)
+        return CaseInputs((*head, str(folder)), files, signatures)
+
+    def complete(self, inputs: CaseInputs) -> str | None:
+        """The validation key of a case rendered in this build: the digests still missing
+        come from the packages' copy of each file, or are read now (files the packages
+        do not carry). None when a file changed since the build first saw it."""
+        if inputs.key is not None:
+            return inputs.key
+        if not still_the_same(inputs):
+            return None
+        try:
+            inputs.files = [
+                (path, link, self.file_digest(path, inputs.signatures[path]))
+                if digest is None
+                else (path, link, digest)
+                for path, link, digest in inputs.files
+            ]
+        except OSError:
+            return None
+        inputs.key = inputs.make_key()
+        return inputs.key
 
 
 def remove_staged_records(output: Path) -> None:

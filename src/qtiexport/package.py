@@ -729,27 +729,35 @@ class PackageWriter:
                 folder.rmdir()
 
 
-def add_source_file(copies: list[tuple[PackageWriter, str]], source: Path) -> None:
+def add_source_file(
+    copies: list[tuple[PackageWriter, str]], source: Path
+) -> tuple[os.stat_result, bytes]:
     """Copy a file of the course (an image) into every package that carries it, reading it
     once, in blocks: a PNG, JPEG, GIF or WebP is stored, its CRC computed as each block
     goes to every zip, and the headers patched once the size is known; anything else is
-    packed like a rendered document."""
+    packed like a rendered document. Return the file's stat as it was opened and the
+    SHA-256 of the bytes copied, taken in the same read (the build cache names records
+    by it)."""
     for writer, name in copies:
         writer._claim(name)
     try:
         with open(source, "rb") as handle:
+            facts = os.fstat(handle.fileno())
             first = handle.read(COPY_BLOCK)
+            digest = hashlib.sha256(first)
             if not is_compressed_format(first[:12]):
-                packed = pack(first + handle.read())
+                rest = handle.read()
+                digest.update(rest)
+                packed = pack(first + rest)
                 for writer, name in copies:
                     writer.archive.add(name, packed)
-                return
+                return facts, digest.digest()
             second = handle.read(COPY_BLOCK)
             if not second:  # the whole file in one block: its header written right at once
                 packed = PackedFile(zlib.crc32(first), len(first), zipfile.ZIP_STORED, first)
                 for writer, name in copies:
                     writer.archive.add(name, packed)
-                return
+                return facts, digest.digest()
             pending = [
                 (writer.archive, writer.archive.begin(name, zipfile.ZIP_STORED, 0, 0, 0))
                 for writer, name in copies
@@ -760,11 +768,13 @@ def add_source_file(copies: list[tuple[PackageWriter, str]], source: Path) -> No
             block = second
             while block:
                 crc, size = zlib.crc32(block, crc), size + len(block)
+                digest.update(block)
                 for archive, _ in pending:
                     archive.write_payload(block)
                 block = handle.read(COPY_BLOCK)
             for archive, entry in pending:
                 archive.end(entry, crc, size)
+            return facts, digest.digest()
     except OSError as exc:
         raise PackageError(f"copying {shown_path(source)} into the package failed: {exc}") from exc
 
