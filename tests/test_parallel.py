@@ -28,6 +28,31 @@ def test_worker_count_follows_the_setting_and_the_work(monkeypatch) -> None:
     assert worker_count(100, worth_it=True) == 0  # one worker would only add a fork
 
 
+def test_no_worker_is_forked_while_another_thread_runs(tmp_path, monkeypatch) -> None:
+    """As in `qtiexport preview`, whose server and file watcher run beside validation."""
+    import threading
+
+    monkeypatch.setenv(WORKERS_VARIABLE, "2")
+    assert worker_count(100, worth_it=True) == 2
+    stop = threading.Event()
+    watcher = threading.Thread(target=stop.wait)
+    watcher.start()
+    try:
+        assert worker_count(100, worth_it=True) == 0
+
+        def no_fork(*args, **kwargs):
+            raise AssertionError("forked beside another thread")
+
+        monkeypatch.setattr("qtiexport.parallel.forked_pool", no_fork)
+        # What preview does on each save, on a course that would take two workers.
+        course = validate_course(three_cases(tmp_path), StageTimes())
+        assert len(course.cases) == 3
+    finally:
+        stop.set()
+        watcher.join()
+    assert worker_count(100, worth_it=True) == 2
+
+
 def test_steps_run_in_other_processes_and_come_back_in_order() -> None:
     results = list(run_steps(lambda step: (step, os.getpid()), 9, workers=2))
     assert [step for step, _ in results] == list(range(9))

@@ -11,6 +11,7 @@ import gc
 import multiprocessing
 import os
 import signal
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -33,7 +34,12 @@ _job: Callable[[int], Any] | None = None
 def worker_count(steps: int, worth_it: bool, step_memory: int = 0) -> int:
     """How many worker processes to use for `steps` independent steps: one per core when
     the work is `worth_it`, or QTIEXPORT_WORKERS; 0 means run in this process. When one
-    step may take up to `step_memory` bytes, no more than fit in WORKERS_MEMORY (or two)."""
+    step may take up to `step_memory` bytes, no more than fit in WORKERS_MEMORY (or two).
+    None while another thread runs in this process (a server, a file watcher, a
+    browser driver): a forked child holds only the forking thread, with any lock another
+    thread held at that moment locked for ever."""
+    if threading.active_count() > 1:
+        return 0
     setting = os.environ.get(WORKERS_VARIABLE, "").strip()
     default = (os.cpu_count() or 1) if worth_it else 0
     wanted = int(setting) if setting.isdigit() else default

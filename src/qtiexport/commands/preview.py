@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import webbrowser
 from pathlib import Path
@@ -10,7 +9,6 @@ from pathlib import Path
 import click
 
 from qtiexport.commands.options import course_path
-from qtiexport.parallel import WORKERS_VARIABLE
 from qtiexport.preview.server import PortsTaken, Preview, bind, now
 from qtiexport.preview.site import Rebuild, Site
 
@@ -53,9 +51,6 @@ def preview(path: Path, port: int, open_browser: bool) -> None:
     and reloads the open pages; errors show in them at file:line:col. Writes nothing.
     Stop with Ctrl-C."""
     signal.signal(signal.SIGTERM, _interrupt)
-    # Validation runs on the watcher's thread beside the server's threads: forking worker
-    # processes there could copy a lock another thread holds, so it stays in this process.
-    os.environ[WORKERS_VARIABLE] = "0"
     preview_server: Preview | None = None
     try:
         site = Site(path)
