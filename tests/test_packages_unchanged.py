@@ -30,9 +30,9 @@ from conftest import CONTENT, FIXTURES
 
 COURSES = {"seed": CONTENT, "every-option": FIXTURES / "every-option"}
 DIGESTS = {
-    ("seed", "scorm12"): "df8ee6c16b23bff0a278b7cd35dd6d254292bf8c43712f544498f1b67eb200ae",
+    ("seed", "scorm12"): "1a28e0925474ad505bc6f9b80a06663d8fb3e347eedf009a471c56e95ee3b215",
     ("seed", "qti21"): "97d4e0c45e31eec92830eb64ad197c5b35958f06028371c4d5890e78f7dd1238",
-    ("every-option", "scorm12"): "8802bf1b265e537dc4c9494acdb20431518a2244265e9c7ec347fbc9a84d4f62",
+    ("every-option", "scorm12"): "2d8224e0b9058634a2d3f459de2a5d0fafe9654b83de0a7e278b30e888fab8f5",
     ("every-option", "qti21"): "9b5d1e578b2dce9931257199429275936034b68e4167b520c7c5366812590a75",
 }
 RECORDING = os.environ.get("QTIEXPORT_RECORD_DIGESTS") == "1"
