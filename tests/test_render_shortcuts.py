@@ -188,3 +188,36 @@ def test_templates_see_the_environment_globals_and_their_own() -> None:
     own = environment.from_string("{{ greeting }} {{ range(1) | list }}", {"greeting": "hi"})
     assert own.render() == "hi [0]"
     assert "greeting" not in environment.globals
+
+
+PATH_CHARACTERS = st.sampled_from(list("abcXYZ019/-._~ #%+?&é中\u00a0\n"))
+
+
+@given(st.text(PATH_CHARACTERS, max_size=40) | ANY_TEXT)
+def test_a_path_of_url_safe_characters_is_its_own_url_and_any_other_is_quoted(path: str) -> None:
+    from urllib.parse import quote
+
+    from qtiexport.qti import url
+
+    assert url(path) == quote(path, safe="/-._~")
+
+
+def test_the_manifests_include_no_template_per_resource(monkeypatch) -> None:
+    """The LOM of each resource comes from a macro imported once per manifest, not from an
+    include per resource (a template lookup and a copy of the context each)."""
+    from qtiexport import qti
+
+    course = validate_course(CONTENT)
+    looked_up: list[str] = []
+    environment = templating.environment()
+    real = environment.get_template
+
+    def counting(name, *args, **kwargs):
+        looked_up.append(str(name))
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(environment, "get_template", counting)
+    qti.render_manifest(course)
+    scorm.render_manifest(course)
+    assert looked_up.count("qti/lom.xml") <= 1
+    assert len(course.cases[0].questions) > 1  # several resources, each with its LOM

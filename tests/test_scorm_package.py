@@ -27,7 +27,7 @@ from qtiexport.scorm import (
 )
 from qtiexport.validate import validate_course
 
-from conftest import SEED_TEXT
+from conftest import CONTENT, SEED_TEXT
 from seed_text import normalise, read_seed
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -441,3 +441,20 @@ def test_player_files_ship_minified_every_one_listed_and_still_valid(tmp_path: P
             assert checked.returncode == 0, checked.stderr.decode()
     again = {e.name: e.read() for e in render_scorm_course_files(course)}
     assert again == entries  # minifying is deterministic
+
+
+def test_a_title_written_on_two_lines_keeps_its_text_in_the_manifests_metadata() -> None:
+    """The LOM block is laid out line by line in the template: a line break inside an
+    author's title or course licence stays as written, with no indentation slipped in."""
+    from qtiexport.scorm import render_manifest
+
+    course = validate_course(CONTENT)
+    title = "Hand mass:\nfifteen years"
+    licence = "CC BY 4.0\nRadiopaedia case, adapted"
+    case = replace(course.cases[0], title=title)
+    course = replace(course, cases=(case, *course.cases[1:]), license=licence)
+    manifest = etree.fromstring(render_manifest(course))
+    sco = manifest.find(f"cp:resources/cp:resource[@identifier='SCO-{case.id}']", NS)
+    assert sco.findtext("cp:metadata/md:lom/md:general/md:title/md:langstring", None, NS) == title
+    rights = manifest.find("cp:metadata/md:lom/md:rights", NS)
+    assert rights.findtext("md:description/md:langstring", None, NS) == licence

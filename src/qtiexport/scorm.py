@@ -23,7 +23,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
-from urllib.parse import quote
 
 import rcssmin
 import rjsmin
@@ -43,6 +42,7 @@ from qtiexport.qti import (
     manifest_resources,
     media_href,
     render_qti_case,
+    url,
 )
 from qtiexport.questions import REGISTRY, kind_of
 from qtiexport.templating import render_template, templates_dir
@@ -89,11 +89,6 @@ def case_folder(case: Case) -> str:
 
 def sco_path(case: Case) -> str:
     return f"{case_folder(case)}/{SCO_PAGE}"
-
-
-def url(path: str) -> str:
-    """A package path as a relative URL: safe for href/src and for the manifest."""
-    return quote(path, safe="/-._~")
 
 
 def image_entry_name(case: Case, image: Image) -> str:

@@ -13,8 +13,10 @@ import markupsafe
 from markupsafe import Markup
 
 
+@lru_cache(maxsize=1)
 def templates_dir() -> Path:
-    """Templates ship inside the wheel; in a source checkout they sit at the top level."""
+    """Templates ship inside the wheel; in a source checkout they sit at the top level.
+    Found once per process: a build asks for every case's page and manifest resource."""
     installed = Path(__file__).resolve().parent / "templates"
     if installed.is_dir():
         return installed
