@@ -484,3 +484,26 @@ def test_an_image_touched_but_unchanged_is_read_before_the_lookup_and_reused(
     assert reused(stderr) == (CASES, CASES)
     assert images_in(files_hashed) == {"case-2/coronal-t2-fat-sat.png"}
     assert zips == expected
+
+
+def test_models_read_from_the_cache_stay_out_of_the_collector_until_the_build_ends(
+    run_cli, course, tmp_path, monkeypatch
+):
+    import gc
+
+    import qtiexport.commands.build as build_command
+
+    kept: list[int] = []
+    real = build_command.release_kept
+
+    def recording() -> None:
+        kept.append(gc.get_freeze_count())
+        real()
+
+    monkeypatch.setattr(build_command, "release_kept", recording)
+    out = tmp_path / "out"
+    build(run_cli, course, out)
+    _, stderr = build(run_cli, course, out)
+    assert reused(stderr) == (CASES, CASES)
+    assert kept[-1] > 0  # the warm build's models were kept out of the collector's passes
+    assert gc.get_freeze_count() == 0  # and put back within its reach once it ended

@@ -347,7 +347,7 @@ class BuildCache:
         if payload is None:
             return None
         try:
-            with collector_paused():
+            with collector_paused(keep=True):
                 return pickle.loads(payload)
         except Exception:  # written by us, yet unreadable (another Python): a miss
             return None

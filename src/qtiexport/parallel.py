@@ -50,22 +50,33 @@ def worker_count(steps: int, worth_it: bool, step_memory: int = 0) -> int:
 
 
 @contextmanager
-def collector_paused() -> Iterator[None]:
+def collector_paused(keep: bool = False) -> Iterator[None]:
     """Pause Python's cyclic garbage collector while a large object graph is built.
 
     Every collection walks the objects already alive, so making hundreds of thousands of
     objects (the course model, unpickled from the build cache or from the workers) with
-    the collector running costs several times the making itself: 1,000 cached cases of
-    the seed load in 0.22 s paused against 1.24 s running. These graphs make no garbage
-    cycles to speak of; the collector resumes, and catches up, when the block ends.
+    the collector running costs several times the making itself. These graphs make no
+    garbage cycles to speak of; the collector resumes when the block ends. With `keep`,
+    what is alive then is moved out of its reach (`gc.freeze`) until `release_kept`:
+    models read one by one for the whole build, which every later pass would walk again
+    (1,000 cached cases of the seed: 0.14 s kept, 0.39-0.53 s paused only per record).
+    Memory freed by reference counting is freed all the same.
     """
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        if keep:
+            gc.freeze()
         if was_enabled:
             gc.enable()
+
+
+def release_kept() -> None:
+    """Put what `collector_paused(keep=True)` kept back within the collector's reach (at
+    the end of a build, in a process that goes on: tests, a server)."""
+    gc.unfreeze()
 
 
 class WorkerDied(Exception):

@@ -22,7 +22,7 @@ from qtiexport.cache import CACHE_FOLDER, BuildCache, key_path
 from qtiexport.commands.options import course_path, error_format, report_errors
 from qtiexport.diagnostics import ContentError, display_path
 from qtiexport.package import CommitIncomplete, OutputBusy, OutputRefused, PackageError
-from qtiexport.parallel import WorkerDied
+from qtiexport.parallel import WorkerDied, release_kept
 from qtiexport.schemas import (
     BUNDLED_FOLDER,
     ENVIRONMENT_VARIABLE,
@@ -111,6 +111,8 @@ def build(
     except (PackageError, CommitIncomplete, OSError) as exc:  # making, locking or restoring it
         click.echo(f"build failed: {exc}", err=True)
         raise SystemExit(1) from None
+    finally:
+        release_kept()  # the course model read from the cache (see collector_paused)
     for package in built:
         click.echo(wrote_line(package))
     for package in built:
