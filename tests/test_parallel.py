@@ -28,28 +28,36 @@ def test_worker_count_follows_the_setting_and_the_work(monkeypatch) -> None:
     assert worker_count(100, worth_it=True) == 0  # one worker would only add a fork
 
 
-def test_no_worker_is_forked_while_another_thread_runs(tmp_path, monkeypatch) -> None:
-    """As in `qtiexport preview`, whose server and file watcher run beside validation."""
+def test_no_worker_is_forked_from_another_thread_nor_within_workers_off(
+    tmp_path, monkeypatch
+) -> None:
+    """As in `qtiexport preview`, whose file watcher validates beside the server's threads:
+    a forked child would hold any lock another thread held, locked for ever."""
     import threading
 
+    from qtiexport.parallel import workers_off
+
+    course = three_cases(tmp_path)
     monkeypatch.setenv(WORKERS_VARIABLE, "2")
     assert worker_count(100, worth_it=True) == 2
-    stop = threading.Event()
-    watcher = threading.Thread(target=stop.wait)
+
+    def no_fork(*args, **kwargs):
+        raise AssertionError("forked where threads run beside the build")
+
+    monkeypatch.setattr("qtiexport.parallel.forked_pool", no_fork)
+    found: list = []
+
+    def validate_on_a_thread() -> None:  # what preview's watcher does on each save
+        found.append(worker_count(100, worth_it=True))
+        found.append(validate_course(course, StageTimes()))
+
+    watcher = threading.Thread(target=validate_on_a_thread)
     watcher.start()
-    try:
+    watcher.join()
+    assert found[0] == 0 and len(found[1].cases) == 3
+    with workers_off():
         assert worker_count(100, worth_it=True) == 0
-
-        def no_fork(*args, **kwargs):
-            raise AssertionError("forked beside another thread")
-
-        monkeypatch.setattr("qtiexport.parallel.forked_pool", no_fork)
-        # What preview does on each save, on a course that would take two workers.
-        course = validate_course(three_cases(tmp_path), StageTimes())
-        assert len(course.cases) == 3
-    finally:
-        stop.set()
-        watcher.join()
+        assert len(validate_course(course, StageTimes()).cases) == 3
     assert worker_count(100, worth_it=True) == 2
 
 

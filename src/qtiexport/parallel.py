@@ -35,10 +35,10 @@ def worker_count(steps: int, worth_it: bool, step_memory: int = 0) -> int:
     """How many worker processes to use for `steps` independent steps: one per core when
     the work is `worth_it`, or QTIEXPORT_WORKERS; 0 means run in this process. When one
     step may take up to `step_memory` bytes, no more than fit in WORKERS_MEMORY (or two).
-    None while another thread runs in this process (a server, a file watcher, a
-    browser driver): a forked child holds only the forking thread, with any lock another
-    thread held at that moment locked for ever."""
-    if threading.active_count() > 1:
+    None when called from a thread other than the main one, or within `workers_off`: a
+    forked child holds only the forking thread, with any lock another thread held at
+    that moment locked for ever."""
+    if _workers_off or threading.current_thread() is not threading.main_thread():
         return 0
     setting = os.environ.get(WORKERS_VARIABLE, "").strip()
     default = (os.cpu_count() or 1) if worth_it else 0
@@ -47,6 +47,21 @@ def worker_count(steps: int, worth_it: bool, step_memory: int = 0) -> int:
     if step_memory:
         wanted = min(wanted, max(2, WORKERS_MEMORY // (step_memory + WORKER_OVERHEAD)))
     return wanted if wanted > 1 and "fork" in multiprocessing.get_all_start_methods() else 0
+
+
+_workers_off = False
+
+
+@contextmanager
+def workers_off() -> Iterator[None]:
+    """Run every stage in this process within the block: for a command whose own threads
+    (`preview`'s server and file watcher) run beside the builds it makes."""
+    global _workers_off
+    before, _workers_off = _workers_off, True
+    try:
+        yield
+    finally:
+        _workers_off = before
 
 
 @contextmanager

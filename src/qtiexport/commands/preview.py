@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from qtiexport.commands.options import course_path
+from qtiexport.parallel import workers_off
 from qtiexport.preview.server import PortsTaken, Preview, bind, now
 from qtiexport.preview.site import Rebuild, Site
 
@@ -51,26 +52,29 @@ def preview(path: Path, port: int, open_browser: bool) -> None:
     and reloads the open pages; errors show in them at file:line:col. Writes nothing.
     Stop with Ctrl-C."""
     signal.signal(signal.SIGTERM, _interrupt)
-    preview_server: Preview | None = None
-    try:
-        site = Site(path)
+    # The builds run on the watcher's thread beside the server's: forking worker
+    # processes there could copy a lock another thread holds.
+    with workers_off():
+        preview_server: Preview | None = None
         try:
-            server = bind(port, site)
-        except PortsTaken as taken:
-            raise click.ClickException(f"{taken}; choose another with --port") from None
-        preview_server = Preview(server, report)
-        preview_server.start_watching()  # first, so that no save after the first read is missed
-        report(site.rebuild())
-        bound = server.server_address[1]
-        if bound != port:
-            click.echo(f"port {port} is in use; using {bound}", err=True)
-        click.echo(f"Serving {path} at {server.url} (Ctrl-C to stop)")
-        if open_browser:
-            webbrowser.open(server.url)
-        preview_server.serve()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        if preview_server is not None:
-            preview_server.close()
+            site = Site(path)
+            try:
+                server = bind(port, site)
+            except PortsTaken as taken:
+                raise click.ClickException(f"{taken}; choose another with --port") from None
+            preview_server = Preview(server, report)
+            preview_server.start_watching()  # first, so that no save after the first read is missed
+            report(site.rebuild())
+            bound = server.server_address[1]
+            if bound != port:
+                click.echo(f"port {port} is in use; using {bound}", err=True)
+            click.echo(f"Serving {path} at {server.url} (Ctrl-C to stop)")
+            if open_browser:
+                webbrowser.open(server.url)
+            preview_server.serve()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            if preview_server is not None:
+                preview_server.close()
     click.echo("stopped")
