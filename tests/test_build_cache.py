@@ -507,3 +507,21 @@ def test_models_read_from_the_cache_stay_out_of_the_collector_until_the_build_en
     assert reused(stderr) == (CASES, CASES)
     assert kept[-1] > 0  # the warm build's models were kept out of the collector's passes
     assert gc.get_freeze_count() == 0  # and put back within its reach once it ended
+
+
+def test_an_image_written_just_before_the_build_is_read_before_validation(
+    run_cli, course, tmp_path, files_hashed, monkeypatch
+):
+    """A file written within seconds of the build may change again without a new stat
+    signature (a coarse clock): its digest is taken before validation reads it, so a
+    record can never name bytes newer than the model it holds."""
+    import qtiexport.cache as cache
+
+    monkeypatch.setattr(cache, "RACY_SECONDS", 3600)  # every file counts as just written
+    out = tmp_path / "out"
+    build(run_cli, course, out)
+    assert images_in(files_hashed) == {
+        f"case-{n}/{name}"
+        for n in range(CASES)
+        for name in os.listdir(course / "cases" / "case-0" / "images")
+    }

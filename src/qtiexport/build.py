@@ -15,7 +15,7 @@ import contextlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from qtiexport.cache import (
@@ -350,7 +350,8 @@ class CachePlan:
     cache: BuildCache
     inputs: dict[tuple[str, str], CaseInputs]
     schema_folder: Path | None  # the schema set checked against; None: unchecked
-    context: str | None = None  # what rendering adds to every case's inputs (render_key)
+    # What rendering adds to every case's inputs, by targets (see render_key).
+    contexts: dict[frozenset[str], str] = field(default_factory=dict)
 
     @classmethod
     def make(cls, cache: BuildCache, root: Path, schema_folder: Path | None) -> CachePlan:
@@ -444,8 +445,9 @@ class CachePlan:
         """A case's render record name: its inputs, and all rendering adds to them."""
         if inputs.key is None:
             return None
-        if self.context is None:
-            self.context = digest_of(
+        context = self.contexts.get(targets)
+        if context is None:
+            context = self.contexts[targets] = digest_of(
                 repr(
                     (
                         course.id,
@@ -462,7 +464,7 @@ class CachePlan:
                 schema_fingerprint(self.schema_folder),
                 repr(sorted(targets)),
             )
-        return "r-" + digest_of(inputs.key, self.context)
+        return "r-" + digest_of(inputs.key, context)
 
 
 class EntryRuns:

@@ -429,15 +429,26 @@ class BuildCache:
         known = self.known.get(path)
         return known[0] if known is not None else self.unsure.get(path)
 
+    def _settled(self, signature: Signature) -> bool:
+        """Whether the file was last written well before this build began: any write
+        during the build then gives it another signature, however coarse the file
+        system's clock, so a digest taken late still names what the build read early."""
+        settled_before = (self.started - RACY_SECONDS) * 1e9
+        return signature[1] < settled_before and signature[3] < settled_before
+
     def _digest_now(self, path: str, signature: Signature, changed: bool) -> bytes | None:
         """The digest of a file for its case's key, before validation: the one the last
-        build recorded for the same signature; else, unless the case has `changed` for
-        sure, the file read now; else None (taken when the packages copy it)."""
+        build recorded for the same signature; else, when the case has `changed` for sure
+        and the file is settled, None (taken when the packages copy it); else the file
+        read now (a file just written may change again within its signature, and its
+        digest must then come before what validation reads of it)."""
         known = self.known.get(path)
         if known is not None and known[0] == signature:
             self.seen[path] = known
             return known[1]
-        return None if changed else self.file_digest(path, signature)
+        if changed and self._settled(signature):
+            return None
+        return self.file_digest(path, signature)
 
     def file_digest(self, path: str, signature: Signature) -> bytes:
         """The digest of a file whose signature is `signature`: taken while the packages
@@ -459,10 +470,10 @@ class BuildCache:
         messages hold; None when the folder cannot be read.
 
         A case with a file the last build did not see, or of another size, is changed for
-        sure: no record can match it, so its new files are not read now but hashed as the
-        packages copy them, and it gets its key once rendered (`complete`). Otherwise a
-        file with a new signature (touched, checked out again, just edited) is read now,
-        as its bytes may well be the same."""
+        sure: no record can match it, so its new files are not read now, unless just
+        written, but hashed as the packages copy them, and it gets its key once rendered
+        (`complete`). Otherwise a file with a new signature (touched, checked out again,
+        just edited) is read now, as its bytes may well be the same."""
         head = (tool_fingerprint(), os.path.realpath(root), os.getcwd(), str(root), name)
         found: list[tuple[str, str, os.stat_result]] = []
         try:
