@@ -149,3 +149,15 @@ def test_parts_script_times_each_part(schema_set) -> None:
     names = [line.split()[0] for line in out.splitlines() if line.startswith("  ")]
     assert names == ["yaml", "jinja", "xsd", "zlib", "trees", "sum"]
     assert "3x faster than text2qti would be" in out.splitlines()[-1]
+
+
+def test_thumbnails_script_times_both_settings_for_both_radiographs() -> None:
+    out = run_script("benchmarks/thumbnails.py", "--runs", "1")
+    lines = out.splitlines()
+    assert [line.split(":")[0] for line in lines[1:]] == [
+        "seed radiograph 960x720",
+        "radiograph 2048x2560",
+    ]
+    for line in lines[1:]:
+        assert re.search(r"thumbnail [\d.]+ ms .* against [\d.]+ ms before .* of it; ", line)
+        assert line.endswith("dB from the exact resize")
