@@ -25,17 +25,16 @@ THUMBNAIL_BOX = 400  # px: twice the 200 px CSS box the player shows thumbnails 
 THUMBNAIL_MEDIA_TYPE = "image/webp"
 THUMBNAIL_SUFFIX = ".webp"
 SVG = "image/svg+xml"
-# Lossy WebP at this quality shows no artefact at thumbnail size. Method 2 encodes a
-# 400×300 radiograph in half the time of libwebp's default (4: 3.6 against 7.4 ms here)
-# for files some 3% larger and 0.1 dB further from the exact resize; a course of 2,000
-# radiographs makes 2,000 thumbnails on a cold build. Every setting gives the same bytes
-# each run.
+# Lossy WebP at this quality shows no artefact at thumbnail size. Method 2 encodes in
+# about half the time of libwebp's default (4), for files some 3% larger; a course of
+# 2,000 radiographs makes 2,000 thumbnails on a cold build. Every setting gives the same
+# bytes each run.
 WEBP_QUALITY = 80
 WEBP_METHOD = 2
 # Shrink by a whole factor first (a box average, fast) while the image stays at least this
 # many times the thumbnail, then resample with Lanczos: Pillow's own default for
-# thumbnails, 0.2 dB from resampling the whole image, in 60% of the time for a 2,500 px
-# radiograph.
+# thumbnails. With method 2, a thumbnail takes 0.78-0.84 of the time of method 4 and a gap
+# of 3.0, and lies 0.1-1.0 dB further from the exact resize (benchmarks/thumbnails.py).
 REDUCING_GAP = 2.0
 # Thumbnails made in this process, by the digest of their image's bytes and their size:
 # an image file used again (the same scan in several cases) is decoded, resized and
