@@ -401,15 +401,17 @@ class CachePlan:
     def keep_case(self, course: Course, case: Case, targets: frozenset[str]) -> str | None:
         """The render record name of a case just rendered, its validated model kept too
         when its key was made only now, from the digests its images' copy took; None when
-        its files changed during the build (nothing is kept of it)."""
+        the case is not cached or its files changed during the build (nothing is kept of
+        it then)."""
         inputs = self.inputs.get((case.id, str(case.folder)))
         if inputs is None:
             return None
-        known = inputs.key is not None
-        if self.cache.complete(inputs) is None:
-            return None
-        if not known:
+        if inputs.key is None:
+            if self.cache.complete(inputs) is None:  # checks the files are unchanged
+                return None
             self._keep_validation(case, inputs)
+        elif not still_the_same(inputs):
+            return None
         return self.render_key(course, inputs, targets)
 
     def previous_archives(self, writers: dict[str, PackageWriter]) -> dict[str, PreviousArchive]:
@@ -633,10 +635,8 @@ def _build_holding_the_lock(
             add(documents)
             if plan is not None and not problems:
                 with times.stage("cache"):
-                    # Kept unless edited while being read (then no key, or a changed one).
                     key = plan.keep_case(course, case, wanted)
-                    inputs = plan.inputs[(case.id, str(case.folder))] if key else None
-                    if key is not None and inputs is not None and still_the_same(inputs):
+                    if key is not None:
                         plan.cache.stage(key, documents)
                         note_segment(key, first)
         with times.stage("zip"):
