@@ -169,9 +169,9 @@ def digest_of(*parts: bytes | str) -> str:
 class CaseInputs:
     """A case folder's files as the build saw them before reading them: each file's path,
     link target and digest, and its stat signature, checked again before the records are
-    kept (a file edited during the build makes no record). A digest the last build did
-    not record for the same signature is not taken here: the file is read when the
-    packages copy it, and the digest taken in that same read (`BuildCache.complete`)."""
+    kept (a file edited during the build makes no record). The digest of a settled file
+    of a case changed for sure is not taken here: the file is read when the packages
+    copy it, and the digest taken in that same read (`BuildCache.complete`)."""
 
     head: tuple[bytes | str, ...]  # the tool and the folders the model's paths hold
     files: list[tuple[str, str, bytes | str | None]]  # path, link, digest (None: not yet)
@@ -401,10 +401,9 @@ class BuildCache:
                 old.unlink(missing_ok=True)
         for leftover in self.folder.glob(STAGING_PREFIX + "*"):  # a killed build's
             shutil.rmtree(leftover, ignore_errors=True)
-        racy = (self.started - RACY_SECONDS) * 1e9
         files, unsure = {}, {}
         for path, (signature, digest) in self.seen.items():
-            if signature[1] < racy and signature[3] < racy:
+            if self._settled(signature):
                 files[path] = (signature, digest)
             else:
                 unsure[path] = signature
@@ -474,7 +473,14 @@ class BuildCache:
         written, but hashed as the packages copy them, and it gets its key once rendered
         (`complete`). Otherwise a file with a new signature (touched, checked out again,
         just edited) is read now, as its bytes may well be the same."""
-        head = (tool_fingerprint(), os.path.realpath(root), os.getcwd(), str(root), name)
+        head = (
+            tool_fingerprint(),
+            os.path.realpath(root),
+            os.getcwd(),
+            str(root),
+            name,
+            str(folder),
+        )
         found: list[tuple[str, str, os.stat_result]] = []
         try:
             for path in sorted(_files_under(str(folder))):
@@ -496,7 +502,7 @@ class BuildCache:
                 signatures[path] = signature
         except OSError:
             return None
-        return CaseInputs((*head, str(folder)), files, signatures)
+        return CaseInputs(head, files, signatures)
 
     def complete(self, inputs: CaseInputs) -> str | None:
         """The validation key of a case rendered in this build: the digests still missing
